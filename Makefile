@@ -1,0 +1,49 @@
+# `make run` serves the portal; `make test` runs lint and the whole suite. Both work from a
+# fresh clone: they create .venv and install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint bench chromium
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "easportal needs Python 3.11 or newer; set PYTHON=python3.x" or 0)'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.run-deps
+	@$(BIN)/python scripts/write_env.py .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@$(BIN)/python manage.py create_admin
+	@echo "easportal on http://$(HOST):$(PORT)/"
+	exec $(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --worker-class gthread \
+		--workers 2 --threads 8 --access-logfile -
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+
+test: lint chromium
+	$(BIN)/pytest
+
+# Debian's Chromium, driven by Playwright: never a browser download.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "Chromium is missing; install it with: sudo apt-get update && sudo apt-get install -y chromium"; \
+			exit 1; \
+		fi; \
+	fi

@@ -1,0 +1,247 @@
+"""easportal settings: every value comes from the environment (or an optional .env file).
+
+Defaults give a working development setup on SQLite under var/. Values that must be secret in
+production have no default: the process refuses to start with a one-line message naming them.
+README.md lists every variable.
+"""
+
+import base64
+import binascii
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from csp.constants import NONE, SELF
+
+from services.endpoints import HostPolicy
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The test suite sets EASPORTAL_ENV_FILE to "" so that what `make run` wrote never changes a test.
+ENV_FILE = os.environ.get("EASPORTAL_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and os.path.isfile(ENV_FILE):
+    environ.Env.read_env(ENV_FILE)
+
+
+def refuse_to_start(name, problem):
+    # One line on stderr and a non-zero exit: a traceback would bury the variable's name.
+    sys.exit(f"easportal: refusing to start: {name} {problem}")
+
+
+TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.strip().lower() not in TRUE_WORDS | FALSE_WORDS:
+        refuse_to_start(name, f"must be true or false (1/0, yes/no, on/off), not {value!r}.")
+    return value.strip().lower() in TRUE_WORDS
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        refuse_to_start(name, f"must be a whole number, not {value!r}.")
+
+
+def env_list(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    refuse_to_start("SECRET_KEY", "is not set. Generate one with: python -c \"import secrets; "
+                    "print(secrets.token_urlsafe(50))\"")
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
+                  or SECRET_KEY.startswith("django-insecure-")):
+    refuse_to_start("SECRET_KEY", "is too weak: use at least 50 random characters.")
+
+
+def parse_token_keys(value):
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    if not keys:
+        refuse_to_start("EASPORTAL_TOKEN_KEYS", "is not set. It holds the keys that encrypt "
+                        "service tokens; make run writes one into .env.")
+    for position, key in enumerate(keys, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            refuse_to_start("EASPORTAL_TOKEN_KEYS", f"key #{position} is malformed: each key must "
+                            "be 32 random bytes in url-safe base64 (44 characters).")
+    return keys
+
+
+# Comma-separated; the first key encrypts, all of them decrypt (rotate_token_keys re-encrypts).
+EASPORTAL_TOKEN_KEYS = parse_token_keys(os.environ.get("EASPORTAL_TOKEN_KEYS", ""))
+
+EASPORTAL_ALLOWED_ENDPOINT_HOSTS = env_list(
+    "EASPORTAL_ALLOWED_ENDPOINT_HOSTS", ["*.pai-eas.aliyuncs.com"]
+)
+try:
+    HostPolicy(EASPORTAL_ALLOWED_ENDPOINT_HOSTS)
+except ValueError as exc:
+    refuse_to_start("EASPORTAL_ALLOWED_ENDPOINT_HOSTS", f"is malformed: {exc}")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "axes",
+    "services",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Axes must come last: it turns a locked-out login into its own response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "easportal.urls"
+WSGI_APPLICATION = "easportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+try:
+    DATABASES = {
+        "default": environ.Env.db_url_config(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'easportal.sqlite3'}"
+        )
+    }
+except (ValueError, KeyError, environ.ImproperlyConfigured):
+    DATABASES = {"default": {"ENGINE": ""}}
+if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3",
+                                          "django.db.backends.postgresql"):
+    refuse_to_start("DATABASE_URL", "must be postgres://user:password@host:5432/name or "
+                    "sqlite:////absolute/path/to/file.")
+_db = DATABASES["default"]
+# Keep connections across requests: opening one per request costs more than the request.
+_db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 600)
+_db["CONN_HEALTH_CHECKS"] = True
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside a writer; immediate transactions plus a busy timeout make
+    # concurrent writers wait their turn instead of failing with "database is locked".
+    _db.setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    })
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "service_list"
+LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling: lock a (username, address) pair, never a username alone, so that one
+# attacker cannot lock a colleague out; the lock lifts by itself after the cool-off.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("AXES_COOLOFF_MINUTES", 15)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# How many reverse proxies stand in front of the portal and append to X-Forwarded-For.
+EASPORTAL_TRUSTED_PROXIES = env_int("EASPORTAL_TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "services.auth.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+LANGUAGE_CODE = "en-us"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Production switches (README.md, "Production"): all off by default for plain-http development.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"services": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+}
