@@ -1,0 +1,127 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from services.models import Role, Service, Team
+
+
+def validate_token_text(value):
+    # The token travels in an HTTP header: a line break would split the request.
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise forms.ValidationError(
+            _("The token must not contain line breaks or control characters.")
+        )
+
+
+class ServiceForm(forms.ModelForm):
+    token = forms.CharField(
+        label=_("Token"),
+        max_length=4096,
+        required=False,
+        strip=True,
+        validators=[validate_token_text],
+        # Never render a stored or submitted token back into the page.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Service
+        fields = [
+            "name", "slug", "team", "kind", "gateway", "public_endpoint", "vpc_endpoint",
+            "default_endpoint", "region", "description", "default_path", "default_method",
+            "default_body", "timeout_s",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "default_body": forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+            "public_endpoint": forms.TextInput(
+                attrs={"placeholder": "http://<uid>.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/<service>"}
+            ),
+            "vpc_endpoint": forms.TextInput(
+                attrs={"placeholder": "http://<uid>.vpc.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/<service>"}
+            ),
+            "gateway": forms.RadioSelect,
+            "default_endpoint": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["team"].queryset = Team.objects.maintained_by(user)
+        self.fields["team"].empty_label = None
+        if self.instance.pk:
+            self.fields["token"].label = _("Replace token")
+            self.fields["token"].help_text = _(
+                "The current token ends in “%(hint)s”. Leave this blank to keep it."
+            ) % {"hint": self.instance.token_hint}
+        else:
+            self.fields["token"].required = True
+            self.fields["token"].help_text = _(
+                "Stored encrypted and never shown again; only its last characters are."
+            )
+
+    def save(self, commit=True):
+        service = super().save(commit=False)
+        if self.cleaned_data.get("token"):
+            service.set_token(self.cleaned_data["token"])
+        if service.pk is None:
+            service.created_by = self.user
+        service.updated_by = self.user
+        if commit:
+            service.save()
+        return service
+
+
+class ServiceFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False,
+                                  to_field_name="slug", empty_label=_("All teams"))
+    kind = forms.ChoiceField(choices=[("", _("All kinds")), *Service.Kind.choices], required=False)
+    gateway = forms.ChoiceField(choices=[("", _("All gateways")), *Service.Gateway.choices],
+                                required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.for_user(user)
+
+    def filter(self, services):
+        if not self.is_valid():
+            return services
+        data = self.cleaned_data
+        if data["q"]:
+            words = Q()
+            for field in ("name", "slug", "description", "public_endpoint", "vpc_endpoint"):
+                words |= Q(**{f"{field}__icontains": data["q"]})
+            services = services.filter(words)
+        if data["team"]:
+            services = services.filter(team=data["team"])
+        if data["kind"]:
+            services = services.filter(kind=data["kind"])
+        if data["gateway"]:
+            services = services.filter(gateway=data["gateway"])
+        return services
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name", "slug"]
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(_("There is no user named “%(name)s”."),
+                                        params={"name": username})
+        self.member = user
+        return username
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

@@ -1,0 +1,22 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from services import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="service_list"), name="home"),
+    path("health", views.health, name="health"),
+    path("services/", views.service_list, name="service_list"),
+    path("services/new/", views.service_create, name="service_create"),
+    path("services/<slug:slug>/", views.service_detail, name="service_detail"),
+    path("services/<slug:slug>/edit/", views.service_edit, name="service_edit"),
+    path("services/<slug:slug>/delete/", views.service_delete, name="service_delete"),
+    path("teams/", views.team_list, name="team_list"),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
+    path("teams/<slug:slug>/members/", views.team_member_add, name="team_member_add"),
+    path("teams/<slug:slug>/members/<str:username>/role/", views.team_member_role,
+         name="team_member_role"),
+    path("teams/<slug:slug>/members/<str:username>/remove/", views.team_member_remove,
+         name="team_member_remove"),
+]

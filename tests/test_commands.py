@@ -1,0 +1,47 @@
+import io
+import stat
+import subprocess
+import sys
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from tests.test_security import BASE_DIR, manage
+
+
+def test_create_admin_prints_a_generated_password_once(db):
+    out = io.StringIO()
+    call_command("create_admin", stdout=out)
+    password = out.getvalue().split("password: ")[1].split()[0]
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+
+    again = io.StringIO()
+    call_command("create_admin", stdout=again)
+    assert again.getvalue() == ""
+    assert get_user_model().objects.count() == 1
+
+
+def test_create_admin_does_nothing_when_a_user_exists(alice):
+    call_command("create_admin", stdout=io.StringIO())
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def write_env(path):
+    return subprocess.run([sys.executable, "scripts/write_env.py", str(path)], cwd=BASE_DIR,
+                          capture_output=True, text=True, check=True)
+
+
+def test_write_env_writes_private_working_settings_once(tmp_path):
+    env_file = tmp_path / ".env"
+    write_env(env_file)
+    text = env_file.read_text()
+    assert "DEBUG=1" in text and "SECRET_KEY=" in text and "EASPORTAL_TOKEN_KEYS=" in text
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    # Django starts with what it wrote, even with DEBUG off: the secrets are strong enough.
+    production_like = text.replace("DEBUG=1", "DEBUG=0")
+    env_file.write_text(production_like)
+    assert manage("check", EASPORTAL_ENV_FILE=str(env_file)).returncode == 0
+
+    write_env(env_file)
+    assert env_file.read_text() == production_like  # an existing .env is never overwritten

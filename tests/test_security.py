@@ -1,0 +1,191 @@
+import base64
+import contextlib
+import os
+import re
+import secrets
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.test import Client, RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from services import views
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+# A value for every URL keyword the project uses; a new keyword without one fails the walk below.
+SAMPLE_KWARGS = {
+    "slug": "acme", "username": "bob", "app_label": "services", "object_id": "1",
+    "content_type_id": "1", "url": "services/", "id": "1",
+}
+PUBLIC = {"login": 200, "health": 200, "admin:login": 200}
+
+
+def walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            yield namespace, pattern
+
+
+def sample_urls():
+    for namespace, pattern in walk(get_resolver().url_patterns):
+        names = list(pattern.pattern.regex.groupindex)
+        if pattern.name:
+            name = namespace + pattern.name
+            yield name, reverse(name, kwargs={key: SAMPLE_KWARGS[key] for key in names})
+        else:  # the admin's catch-all view
+            yield f"{namespace}<unnamed {pattern.pattern}>", "/admin/no/such/page/"
+
+
+def test_every_url_requires_login(db):
+    client = Client()
+    seen = 0
+    for name, url in sample_urls():
+        seen += 1
+        response = client.get(url)
+        if name in PUBLIC:
+            assert response.status_code == PUBLIC[name], name
+            continue
+        assert response.status_code == 302, (name, url, response.status_code)
+        login_pages = ("/accounts/login/?next=", "/admin/login/?next=")
+        assert response["Location"].startswith(login_pages), name
+    assert seen > 30  # the walk found the admin's and our own patterns
+
+
+def test_static_files_are_served_without_login(db):
+    page = Client().get(reverse("login"))
+    stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]+\.css)"', page.text).group(1)
+    response = Client().get(stylesheet)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b":root")
+
+
+def test_pages_carry_a_content_security_policy(db):
+    policy = Client().get(reverse("login"))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_templates_have_no_inline_script_or_style():
+    for template in (BASE_DIR / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template
+        assert not re.search(r"\son[a-z]+\s*=", text), template
+        assert not re.search(r"<style|\sstyle\s*=", text), template
+
+
+@pytest.mark.parametrize("view", [views.service_create, views.service_edit])
+def test_views_that_take_a_token_hide_it_from_error_reports(view, alice):
+    request = RequestFactory().post("/", {"token": "x"})
+    request.user = alice
+    # The view refuses (404 or 403): only the marking, set before it runs, matters here.
+    with contextlib.suppress(Http404, PermissionDenied):
+        view(request, slug="none") if view is views.service_edit else view(request)
+    assert request.sensitive_post_parameters == ("token",)
+
+
+def log_in(client, username, password, address):
+    return client.post(reverse("login"), {"username": username, "password": password},
+                       REMOTE_ADDR=address)
+
+
+def test_login_is_throttled_per_username_and_address(alice, bob):
+    attacker = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(attacker, "alice", "wrong", "203.0.113.9")
+    # Locked out for alice from this address, even with the right password ...
+    assert log_in(attacker, "alice", "pw-alice", "203.0.113.9").status_code == 429
+    # ... but alice herself, from her own address, and bob from the attacker's, still get in.
+    assert log_in(Client(), "alice", "pw-alice", "198.51.100.7").status_code == 302
+    assert log_in(Client(), "bob", "pw-bob", "203.0.113.9").status_code == 302
+
+
+def test_the_lockout_lifts_after_the_cool_off(alice):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, "alice", "wrong", "203.0.113.9")
+    assert log_in(client, "alice", "pw-alice", "203.0.113.9").status_code == 429
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
+    assert log_in(client, "alice", "pw-alice", "203.0.113.9").status_code == 302
+
+
+def manage(*args, **env):
+    """Run manage.py in a clean environment: only what is given here, never a .env file."""
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+            "EASPORTAL_ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "easportal.settings"}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env={**base, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+GOOD = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "EASPORTAL_TOKEN_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+}
+PRODUCTION = {
+    **GOOD, "DEBUG": "0", "ALLOWED_HOSTS": "portal.example.com", "SECURE_SSL_REDIRECT": "1",
+    "SECURE_COOKIES": "1", "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1", "SECURE_HSTS_PRELOAD": "1",
+}
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_deploy_check_fails_without_https_settings():
+    plain = {key: value for key, value in PRODUCTION.items() if not key.startswith("SECURE_")}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **plain)
+    assert result.returncode != 0
+    assert "SECURE_HSTS_SECONDS" in result.stderr
+
+
+@pytest.mark.parametrize("env, variable", [
+    ({"EASPORTAL_TOKEN_KEYS": GOOD["EASPORTAL_TOKEN_KEYS"]}, "SECRET_KEY"),
+    ({**GOOD, "SECRET_KEY": "short-and-weak"}, "SECRET_KEY"),
+    ({**GOOD, "SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 5}, "SECRET_KEY"),
+    ({"SECRET_KEY": GOOD["SECRET_KEY"]}, "EASPORTAL_TOKEN_KEYS"),
+    ({**GOOD, "EASPORTAL_TOKEN_KEYS": "not-a-key"}, "EASPORTAL_TOKEN_KEYS"),
+    ({**GOOD, "EASPORTAL_TOKEN_KEYS": GOOD["EASPORTAL_TOKEN_KEYS"] + ",c2hvcnQ="},
+     "EASPORTAL_TOKEN_KEYS"),
+    ({**GOOD, "EASPORTAL_ALLOWED_ENDPOINT_HOSTS": "*"}, "EASPORTAL_ALLOWED_ENDPOINT_HOSTS"),
+    ({**GOOD, "DEBUG": "maybe"}, "DEBUG"),
+    ({**GOOD, "CONN_MAX_AGE": "ten"}, "CONN_MAX_AGE"),
+    ({**GOOD, "DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL"),
+])
+def test_it_refuses_to_start_with_one_line_naming_the_variable(env, variable):
+    result = manage("check", **env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_it_starts_with_good_values():
+    assert manage("check", **GOOD).returncode == 0
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(alice, settings):
+    settings.EASPORTAL_TRUSTED_PROXIES = 1
+    attacker = Client(HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.9")  # the first one is forged
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(attacker, "alice", "wrong", "10.0.0.2")
+    assert log_in(attacker, "alice", "pw-alice", "10.0.0.2").status_code == 429
+    # alice comes through the same proxy (same REMOTE_ADDR) from her own address.
+    alice_client = Client(HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert log_in(alice_client, "alice", "pw-alice", "10.0.0.2").status_code == 302
