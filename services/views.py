@@ -59,6 +59,9 @@ def service_detail(request, slug):
 @sensitive_post_parameters("token")
 def service_create(request):
     if not Team.objects.maintained_by(request.user).exists():
+        if request.user.is_superuser:
+            messages.info(request, _("A service belongs to a team: create the first team."))
+            return redirect("team_create")
         raise PermissionDenied(
             _("Only a team's maintainers can add services, and you maintain no team.")
         )
@@ -66,8 +69,6 @@ def service_create(request):
     if form.is_valid():
         service = form.save()
         messages.success(request, _("Service “%(name)s” created.") % {"name": service.name})
-        for warning in service.endpoint_warnings():
-            messages.warning(request, warning)
         return redirect("service_detail", slug=service.slug)
     return render(request, "services/service_form.html", {"form": form})
 
@@ -80,8 +81,6 @@ def service_edit(request, slug):
     if form.is_valid():
         service = form.save()
         messages.success(request, _("Service “%(name)s” saved.") % {"name": service.name})
-        for warning in service.endpoint_warnings():
-            messages.warning(request, warning)
         return redirect("service_detail", slug=service.slug)
     return render(request, "services/service_form.html", {"form": form, "service": service})
 

@@ -191,3 +191,10 @@ def test_the_token_is_on_no_page(service, alice, client_for):
         response = admin.get(url)
         assert response.status_code == 200, url
         assert TOKEN not in response.text and service.token_encrypted not in response.text, url
+
+
+def test_a_superuser_without_teams_is_sent_to_create_one(db, client_for):
+    root = get_user_model().objects.create_superuser("root", password="pw-root")
+    response = client_for(root).get(reverse("service_create"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("team_create")
