@@ -7,6 +7,8 @@ from django.core.management import call_command
 
 from services.models import Membership, Role, Service, Team
 
+pytest_plugins = ["tests.emulator"]
+
 TOKEN = "acme-Secret-Token-value-7Qz9"
 EAS_PUBLIC = "http://1234567890123456.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/chat"
 EAS_VPC = "http://1234567890123456.vpc.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/chat"

@@ -1,0 +1,84 @@
+import json
+import os
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from services.emulator import DEMO_SERVICES
+from services.models import Membership, Role, Service, Team
+
+
+def demo_defaults(kind, model):
+    """(kind, name, path, body) of a demo service: a request that works on the emulator."""
+    if kind == "llm":
+        return Service.Kind.LLM, f"Demo chat ({model})", "/v1/chat/completions", {
+            "model": model, "messages": [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "hello!"}]}
+    if kind == "model_gallery":
+        return Service.Kind.MODEL_GALLERY, f"Demo reranker ({model})", "/v1/rerank", {
+            "model": model, "query": "What is the capital of China?", "top_n": 2,
+            "documents": ["Beijing is the capital of China.", "Gravity pulls apples down.",
+                          "Shanghai is the largest city of China."]}
+    if kind == "processor":
+        return Service.Kind.PROCESSOR, f"Demo processor ({model})", "", "hello"
+    return Service.Kind.CUSTOM, f"Demo echo ({model})", "/echo", {"hello": "world"}
+
+
+class Command(BaseCommand):
+    help = "Create or update the demo team and its services, which call the local EAS emulator."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--emulator-port", type=int,
+                            help="where eas_emulator listens; default: EMULATOR_PORT, else 8001")
+
+    def handle(self, *args, emulator_port, **options):
+        try:
+            port = int(emulator_port or os.environ.get("EMULATOR_PORT") or 8001)
+        except ValueError:
+            raise CommandError("EMULATOR_PORT must be a port number.") from None
+        created = 0
+        with transaction.atomic():
+            team, _ = Team.objects.update_or_create(slug="demo", defaults={"name": "Demo"})
+            for name, entry in DEMO_SERVICES.items():
+                service = Service.objects.filter(slug=name).first() or Service(slug=name)
+                if service.pk and service.team_id != team.pk:
+                    raise CommandError(f"The slug {name!r} is taken by a service of team "
+                                       f"{service.team.slug!r}; rename that one and run "
+                                       "seed_demo again.")
+                created += service.pk is None
+                self.fill(service, team, name, entry, port)
+                service.save()
+            for user in get_user_model().objects.filter(is_superuser=True):
+                Membership.objects.update_or_create(team=team, user=user,
+                                                    defaults={"role": Role.MAINTAINER})
+        self.stdout.write(f"Demo team: {created} service(s) created, "
+                          f"{len(DEMO_SERVICES) - created} updated, calling the emulator on "
+                          f"http://127.0.0.1:{port}.")
+
+    def fill(self, service, team, name, entry, port):
+        kind, title, path, body = demo_defaults(entry["kind"], entry["model"])
+        service.team, service.kind, service.name = team, kind, title
+        service.gateway = Service.Gateway.SHARED
+        service.public_endpoint = f"http://127.0.0.1:{port}/api/predict/{name}"
+        service.vpc_endpoint = ""
+        service.default_endpoint = Service.EndpointKind.PUBLIC
+        service.default_method = Service.Method.POST
+        service.default_path = path
+        service.default_body = body if isinstance(body, str) else json.dumps(body, indent=2)
+        service.description = ("A demo service on the local EAS emulator (manage.py "
+                               "eas_emulator); its token is a public demo value.")
+        service.set_token(entry["token"])
+        try:
+            service.full_clean()
+        except ValidationError as exc:
+            problems = exc.message_dict
+            if "public_endpoint" in problems:
+                raise CommandError(
+                    "The demo services call the emulator on 127.0.0.1, and the host policy "
+                    f"refuses it: {problems['public_endpoint'][0]} Add 127.0.0.1 to "
+                    "EASPORTAL_ALLOWED_ENDPOINT_HOSTS (make run does) and run seed_demo again."
+                ) from None
+            raise CommandError(f"The demo service {name!r} is not valid: {problems}") from None
