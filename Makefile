@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+EMULATOR_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -27,8 +28,12 @@ run: $(VENV)/.run-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@$(BIN)/python manage.py create_admin
-	@echo "easportal on http://$(HOST):$(PORT)/"
-	exec $(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --worker-class gthread \
+	$(BIN)/python manage.py seed_demo --emulator-port $(EMULATOR_PORT)
+	@# The emulator runs beside the portal and stops with it.
+	@$(BIN)/python manage.py eas_emulator --host 127.0.0.1 --port $(EMULATOR_PORT) & \
+	emulator=$$!; trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
+	echo "easportal on http://$(HOST):$(PORT)/"; \
+	$(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --worker-class gthread \
 		--workers 2 --threads 8 --access-logfile -
 
 lint: $(VENV)/.test-deps

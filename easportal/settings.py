@@ -97,6 +97,11 @@ try:
 except ValueError as exc:
     refuse_to_start("EASPORTAL_ALLOWED_ENDPOINT_HOSTS", f"is malformed: {exc}")
 
+# A response is kept up to this many bytes, counted after decompression; the rest is cut.
+EASPORTAL_MAX_RESPONSE_BYTES = env_int("EASPORTAL_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
+# Calls older than this many days are removed by `manage.py prune_calls`; 0 keeps them all.
+EASPORTAL_HISTORY_DAYS = env_int("EASPORTAL_HISTORY_DAYS", 90)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -109,6 +114,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    # Listed as an app so that the API docs page is served from our static files, not a CDN.
+    "ninja",
     "services",
 ]
 
@@ -169,6 +176,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     })
+
+# A 1 MB body escaped into JSON must reach the gateway-limit check (413), not Django's 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

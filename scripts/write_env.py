@@ -19,6 +19,9 @@ lines = [
     "DEBUG=1",
     f"SECRET_KEY={secrets.token_urlsafe(50)}",
     f"EASPORTAL_TOKEN_KEYS={token_key}",
+    "# Loopback is allowed for the local EAS emulator that make run starts beside the portal;",
+    "# the product's default allows *.pai-eas.aliyuncs.com only.",
+    "EASPORTAL_ALLOWED_ENDPOINT_HOSTS=*.pai-eas.aliyuncs.com,127.0.0.1,localhost",
 ]
 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 with os.fdopen(fd, "w") as env_file:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -256,3 +257,75 @@ class Service(models.Model):
             self.region = region
         if errors:
             raise ValidationError(errors)
+
+
+class CallQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The calls a user may see: those of their teams' services (superusers: all)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(team__in=Team.objects.for_user(user).values("pk"))
+
+
+class Call(models.Model):
+    """One call that was sent, whatever came of it; copies what it was about, so that it
+    still reads right after the service is renamed or deleted. Secrets are redacted."""
+
+    class StatusClass(models.TextChoices):
+        SUCCESS = "2xx", "2xx"
+        REDIRECT = "3xx", "3xx"
+        CLIENT_ERROR = "4xx", "4xx"
+        SERVER_ERROR = "5xx", "5xx"
+        FAILED = "failed", _("failed")
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="calls")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="calls")
+    service_slug = models.CharField(max_length=64)
+    service_name = models.CharField(max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="calls")
+    username = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+    endpoint = models.CharField(max_length=8, choices=Service.EndpointKind.choices)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=2000, blank=True)
+    url = models.TextField()
+    request_headers = models.JSONField(default=dict)
+    request_body = models.BinaryField(default=b"")
+    status = models.PositiveSmallIntegerField(null=True)
+    status_class = models.CharField(max_length=8, choices=StatusClass.choices)
+    elapsed_ms = models.FloatField()
+    response_headers = models.JSONField(default=dict)
+    response_body = models.BinaryField(default=b"")
+    response_size = models.BigIntegerField(default=0)
+    response_declared_size = models.BigIntegerField(null=True)
+    response_truncated = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        # Newest first by id, within the filters the history page offers.
+        indexes = [
+            models.Index(fields=["team", "-id"], name="call_team_id"),
+            models.Index(fields=["team", "service_slug", "-id"], name="call_team_service_id"),
+            models.Index(fields=["team", "status_class", "-id"], name="call_team_status_id"),
+            models.Index(fields=["team", "user", "-id"], name="call_team_user_id"),
+            models.Index(fields=["service_slug", "-id"], name="call_service_id"),
+            models.Index(fields=["status_class", "-id"], name="call_status_id"),
+            models.Index(fields=["created_at"], name="call_created_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.url} → {self.status or self.error}"
+
+    @staticmethod
+    def status_class_of(status, error):
+        if error or status is None:
+            return Call.StatusClass.FAILED
+        # http.client accepts any three digits; keep odd ones in the nearest class.
+        return f"{min(max(status // 100, 2), 5)}xx"

@@ -45,3 +45,30 @@ def test_write_env_writes_private_working_settings_once(tmp_path):
 
     write_env(env_file)
     assert env_file.read_text() == production_like  # an existing .env is never overwritten
+
+
+def test_prune_calls_deletes_what_is_older_than_the_retention(service, bob, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from services.models import Call
+
+    def a_call(days_ago):
+        return Call.objects.create(
+            team=service.team, service=service, service_slug="chat", service_name="Chat",
+            user=bob, username="bob", endpoint="public", method="GET", url="http://x",
+            status=200, status_class="2xx", elapsed_ms=1.0,
+            created_at=timezone.now() - timedelta(days=days_ago))
+
+    old, recent = a_call(40), a_call(10)
+    settings.EASPORTAL_HISTORY_DAYS = 30
+    out = io.StringIO()
+    call_command("prune_calls", stdout=out)
+    assert "Deleted 1 call(s) older than 30 day(s)." in out.getvalue()
+    assert list(Call.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not Call.objects.filter(pk=old.pk).exists()
+
+    settings.EASPORTAL_HISTORY_DAYS = 0
+    call_command("prune_calls", stdout=io.StringIO())
+    assert Call.objects.count() == 1

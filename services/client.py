@@ -1,0 +1,350 @@
+"""The one way out: every outbound call goes through send(), the only user of requests.
+
+What it guarantees, whoever calls it:
+- the host is resolved once, every address is checked against the host policy, and the
+  connection goes to the address that was checked (TLS still verifies the host name);
+- no redirects followed, no proxies, no .netrc, no cookies, no retries (a retried LLM
+  generation is paid twice);
+- a connect timeout and a total deadline: a watchdog shuts the socket when the deadline
+  passes, so a server trickling its headers or body one byte at a time is cut off on time;
+- the response is read in chunks and kept up to a limit counted after decompression;
+- every failure is a CallError with a readable message.
+"""
+
+import contextlib
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import connection as urllib3_connection
+from urllib3 import connectionpool
+
+from services import endpoints
+from services.endpoints import _
+
+GATEWAY_BODY_LIMIT = 1_048_576
+CONNECT_TIMEOUT_S = 5.0
+CHUNK_BYTES = 64 * 1024
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# Headers the transport owns: a user-supplied value would contradict what is sent.
+TRANSPORT_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
+DEFAULT_HEADERS = {"User-Agent": "easportal", "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class Refused(Exception):
+    """Refused before anything was sent. status: 400, 403 or 413."""
+
+    def __init__(self, status, message, **params):
+        self.status = status
+        self.message = message
+        self.params = params
+        super().__init__(message % params)
+
+
+class CallError(Exception):
+    """The call was attempted and failed without a response (DNS, refused, timeout, TLS)."""
+
+    def __init__(self, kind, message, elapsed_ms=0.0, **params):
+        self.kind = kind
+        self.message = message
+        self.params = params
+        self.elapsed_ms = elapsed_ms
+        super().__init__(message % params)
+
+
+@dataclass
+class Response:
+    status: int
+    reason: str
+    headers: dict
+    body: bytes
+    size: int
+    declared_size: int | None
+    truncated: bool
+    elapsed_ms: float
+    error: str = ""
+    error_kind: str = ""
+
+
+@dataclass
+class OutboundRequest:
+    method: str
+    url: str
+    headers: dict = field(default_factory=dict)
+    body: bytes = b""
+
+
+def check_request(request):
+    """Refuse, before anything is sent, what must never go out."""
+    if request.method not in METHODS:
+        raise Refused(400, _("The method must be one of %(methods)s."), methods=", ".join(METHODS))
+    for name, value in request.headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise Refused(400, _("The header name “%(name)s” is not valid: use letters, digits "
+                                 "and - only."), name=name[:80])
+        if name.lower() in TRANSPORT_HEADERS:
+            raise Refused(400, _("The %(name)s header is set by the portal and cannot be given."),
+                          name=name)
+        if _BAD_VALUE.search(value):
+            raise Refused(400, _("The value of the header %(name)s contains a line break or "
+                                 "control character."), name=name)
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise Refused(400, _("The value of the header %(name)s has characters HTTP headers "
+                                 "cannot carry; percent-encode or base64 it."), name=name) from None
+    if len(request.body) > GATEWAY_BODY_LIMIT:
+        raise Refused(413, _("The body is %(size)s bytes; the EAS gateway accepts at most "
+                             "%(limit)s bytes (1 MB)."),
+                      size=len(request.body), limit=GATEWAY_BODY_LIMIT)
+
+
+def resolve(url, policy):
+    """The address to connect to, after checking every address the host resolves to."""
+    parts = urlsplit(url)
+    try:
+        endpoint = endpoints.parse_endpoint(f"{parts.scheme}://{parts.netloc}")
+        # The endpoint passed this check when saved; the policy may have changed since.
+        policy.check_endpoint(endpoint)
+    except endpoints.EndpointError as exc:
+        raise Refused(403, exc.message, **exc.params) from None
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    if endpoint.address is not None:
+        return endpoint, str(endpoint.address)
+    try:
+        infos = socket.getaddrinfo(endpoint.host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        hint = _(" A VPC address only resolves inside its VPC.") if (
+            endpoint.eas and endpoint.eas.vpc) else ""
+        raise CallError("dns", _("Could not resolve the host %(host)s.%(hint)s"),
+                        host=endpoint.host, hint=hint) from None
+    addresses = list(dict.fromkeys(info[4][0].split("%")[0] for info in infos))
+    for address in addresses:
+        try:
+            policy.check_address(endpoint.host, address)
+        except endpoints.EndpointError as exc:
+            raise Refused(403, exc.message, **exc.params) from None
+    return endpoint, addresses[0]
+
+
+class _Deadline:
+    """Shuts the socket of the call's connection when the total deadline passes."""
+
+    def __init__(self, seconds):
+        self.ends_at = time.monotonic() + seconds
+        self.expired = False
+        self.connection = None
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self):
+        return max(self.ends_at - time.monotonic(), 0.001)
+
+    def _fire(self):
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            sock = self.connection.sock if self.connection is not None else None
+            if sock is None:
+                # Still connecting (bounded by the connect timeout): look again shortly.
+                self._timer = threading.Timer(0.05, self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+                return
+        with contextlib.suppress(OSError):  # already closed by the other side
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def finish(self):
+        with self._lock:
+            self._done = True
+            self._timer.cancel()
+
+
+_current = threading.local()
+
+
+class _Watched:
+    """Hands the connection a request goes out on to that call's deadline."""
+
+    def request(self, *args, **kwargs):
+        deadline = getattr(_current, "deadline", None)
+        if deadline is not None:
+            deadline.connection = self
+        return super().request(*args, **kwargs)
+
+
+class _HTTPConnection(_Watched, urllib3_connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3_connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(connectionpool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the address resolve() checked, keeping the host name for TLS."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert)
+        pinned = request.pinned_address
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = host_params["host"]
+            pool_kwargs["assert_hostname"] = host_params["host"]
+        host_params["host"] = pinned
+        return host_params, pool_kwargs
+
+
+# One pool for the process, shared by every thread; urllib3's pools are thread-safe.
+# max_retries=0: never resend a request on our own.
+_adapter = _PinnedAdapter(pool_connections=32, pool_maxsize=32, max_retries=0)
+
+
+def send(request, *, policy, deadline_s, max_response_bytes):
+    """Send a checked request; returns a Response, raises Refused or CallError."""
+    check_request(request)
+    started = time.perf_counter()
+    endpoint, address = resolve(request.url, policy)
+    # The connection goes to an address, so the Host header must name the host (and a port
+    # other than the default: parse_endpoint already dropped a default one).
+    host = endpoint.url.split("://", 1)[1]
+    headers = {**DEFAULT_HEADERS, **request.headers, "Host": host}
+    prepared = requests.Request(request.method, request.url, headers=headers,
+                                data=request.body or None).prepare()
+    prepared.pinned_address = address
+
+    deadline = _Deadline(deadline_s)
+    _current.deadline = deadline
+    try:
+        upstream = _adapter.send(
+            prepared, stream=True, verify=True, proxies={},
+            timeout=(min(CONNECT_TIMEOUT_S, deadline_s), deadline.remaining()),
+        )
+    except requests.RequestException as exc:
+        deadline.finish()
+        raise _call_error(exc, endpoint, deadline, deadline_s, started) from None
+    finally:
+        _current.deadline = None
+    if deadline.expired:
+        # The watchdog cut the headers short; what http.client parsed of them is not an answer.
+        upstream.raw.close()
+        deadline.finish()
+        raise _call_error(None, endpoint, deadline, deadline_s, started)
+    try:
+        return _read(upstream, deadline, deadline_s, max_response_bytes, started)
+    finally:
+        deadline.finish()
+
+
+def _read(upstream, deadline, deadline_s, limit, started):
+    chunks, size, truncated, error, error_kind = [], 0, False, "", ""
+    raw = upstream.raw
+    try:
+        if upstream.request.method != "HEAD":
+            for chunk in raw.stream(CHUNK_BYTES, decode_content=True):
+                size += len(chunk)
+                room = limit - (size - len(chunk))
+                chunks.append(chunk[:room] if room < len(chunk) else chunk)
+                if size > limit:
+                    truncated = True
+                    break
+                if time.monotonic() >= deadline.ends_at:
+                    deadline.expired = True
+                    break
+        if deadline.expired:
+            error_kind = "timeout"
+            error = _("The call was cut off at its deadline of %(seconds)s s.") % {
+                "seconds": deadline_s}
+    except Exception as exc:  # every way a body read can fail is recorded, not raised
+        error_kind = "timeout" if deadline.expired else "broken"
+        error = (_("The call was cut off at its deadline of %(seconds)s s.") % {
+            "seconds": deadline_s} if deadline.expired else
+            _("The connection broke while reading the response: %(reason)s") % {
+                "reason": exc.__class__.__name__})
+    finally:
+        if truncated or error:
+            raw.close()  # unread data is on the wire: this connection cannot be reused
+        raw.release_conn()
+    declared = upstream.headers.get("Content-Length")
+    return Response(
+        status=upstream.status_code,
+        reason=upstream.reason or "",
+        headers=dict(upstream.headers),
+        body=b"".join(chunks),
+        size=size,
+        declared_size=int(declared) if declared and declared.isdigit() else None,
+        truncated=truncated,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        error=error,
+        error_kind=error_kind,
+    )
+
+
+def _call_error(exc, endpoint, deadline, deadline_s, started):
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    host = endpoint.host
+    if deadline.expired:
+        return CallError("timeout", _("No complete answer from %(host)s within the deadline of "
+                                      "%(seconds)s s."), elapsed_ms, host=host, seconds=deadline_s)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return CallError("timeout", _("Could not connect to %(host)s within %(seconds)s s."),
+                         elapsed_ms, host=host, seconds=min(CONNECT_TIMEOUT_S, deadline_s))
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return CallError("timeout", _("%(host)s did not answer within %(seconds)s s."),
+                         elapsed_ms, host=host, seconds=deadline_s)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return CallError("tls", _("The TLS connection to %(host)s failed: %(reason)s"),
+                         elapsed_ms, host=host, reason=_tls_reason(exc))
+    if _caused_by(exc, ConnectionRefusedError):
+        return CallError("refused", _("%(host)s refused the connection (nothing listens on "
+                                      "port %(port)s)."), elapsed_ms, host=host,
+                         port=endpoint.port or (443 if endpoint.scheme == "https" else 80))
+    return CallError("connection", _("The connection to %(host)s failed: %(reason)s"),
+                     elapsed_ms, host=host, reason=_root(exc).__class__.__name__)
+
+
+def _causes(exc):
+    """The exception and what caused it: requests wraps urllib3, which wraps the socket's."""
+    seen = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        reason = getattr(exc, "reason", None)
+        nested = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        exc = exc.__cause__ or (reason if isinstance(reason, BaseException) else None) or nested
+    return seen
+
+
+def _caused_by(exc, kind):
+    return any(isinstance(cause, kind) for cause in _causes(exc))
+
+
+def _root(exc):
+    return _causes(exc)[-1]
+
+
+def _tls_reason(exc):
+    text = str(_root(exc))
+    return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else text[:200]
