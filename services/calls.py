@@ -77,8 +77,14 @@ def build_request(service, request):
 
 
 def call(user, service, request):
-    """Send a request to a service as a user and record it; returns the Call."""
-    if not Service.objects.for_user(user).filter(pk=service.pk).exists():
+    """Send a request to a service as a user and record it; returns the Call.
+
+    service: its slug (the lookup through the user's teams is the permission check), or a
+    Service, which is checked the same way.
+    """
+    slug = service if isinstance(service, str) else service.slug
+    service = Service.objects.for_user(user).filter(slug=slug).first()
+    if service is None:
         raise CallRefused(404, _("No such service."))
     kind, path, outbound, token = build_request(service, request)
     try:
