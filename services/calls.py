@@ -13,6 +13,7 @@ from services.models import Call, Service, host_policy
 REDACTED = "[redacted]"
 SECRET_HEADER_WORDS = ("token", "key", "secret", "auth")
 DEFAULT_HEADERS = {"Content-Type": "application/json"}
+MAX_PATH_CHARS = 2000
 
 
 @dataclass
@@ -54,6 +55,9 @@ def build_request(service, request):
         raise CallRefused(400, _("This service has no %(kind)s endpoint.") % {
             "kind": Service.EndpointKind(kind).label})
     path = service.default_path if request.path is None else request.path
+    if len(path) > MAX_PATH_CHARS:
+        raise CallRefused(400, _("The interface path is longer than %(limit)s characters.")
+                          % {"limit": MAX_PATH_CHARS})
     try:
         url = endpoints.join_url(base, path)
     except endpoints.PathError as exc:
@@ -83,9 +87,9 @@ def call(user, service, request):
     Service, which is checked the same way.
     """
     slug = service if isinstance(service, str) else service.slug
-    service = Service.objects.for_user(user).filter(slug=slug).first()
+    service = Service.objects.for_user(user).select_related("team").filter(slug=slug).first()
     if service is None:
-        raise CallRefused(404, _("No such service."))
+        raise CallRefused(404, _("There is no service “%(slug)s”.") % {"slug": slug})
     kind, path, outbound, token = build_request(service, request)
     try:
         response = client.send(
@@ -109,7 +113,7 @@ def record(user, service, kind, path, outbound, token, response):
     error = _translated(response) if failed else response.error
     status = None if failed else response.status
     return Call.objects.create(
-        team_id=service.team_id, service=service, service_slug=service.slug,
+        team=service.team, service=service, service_slug=service.slug,
         service_name=service.name, user=user, username=user.get_username(), endpoint=kind,
         method=outbound.method, path=redact_text(path, token),
         url=redact_text(outbound.url, token),
@@ -124,6 +128,7 @@ def record(user, service, kind, path, outbound, token, response):
         response_declared_size=None if failed else response.declared_size,
         response_truncated=False if failed else response.truncated,
         error=error,
+        error_kind=response.kind if failed else response.error_kind,
     )
 
 

@@ -5,15 +5,17 @@ and the thousandth cost the same with a million rows; each filter has an index t
 with the team and ends with the id.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.models import Call, Team
 
 DEFAULT_LIMIT = 50
+LAST_DAY = MaxValueValidator(date(9999, 12, 30))
 MAX_LIMIT = 200
 # What a list shows; the bodies and headers are read on the detail page only.
 LIST_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
@@ -26,9 +28,10 @@ class CallFilter(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("Any status")), *Call.StatusClass.choices])
     user = forms.CharField(label=_("User"), required=False, max_length=150)
-    since = forms.DateField(label=_("From"), required=False,
+    # "To" includes its whole day, up to the next midnight, which must exist too.
+    since = forms.DateField(label=_("From"), required=False, validators=[LAST_DAY],
                             widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False,
+    until = forms.DateField(label=_("To"), required=False, validators=[LAST_DAY],
                             widget=forms.DateInput(attrs={"type": "date"}))
     path = forms.CharField(label=_("Path contains"), required=False, max_length=200)
     cursor = forms.IntegerField(label="cursor", required=False, min_value=1,

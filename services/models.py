@@ -3,7 +3,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -84,8 +84,10 @@ class Team(models.Model):
     def is_maintainer(self, user):
         return self.role_of(user) == Role.MAINTAINER
 
-    def maintainer_count(self):
-        return self.memberships.filter(role=Role.MAINTAINER).count()
+
+
+class LastMaintainer(Exception):
+    message = _("A team keeps at least one maintainer: make someone else maintainer first.")
 
 
 class Membership(models.Model):
@@ -103,6 +105,30 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.team} ({self.role})"
+
+    def change_role(self, role):
+        """Raises LastMaintainer rather than leave the team without one."""
+        with transaction.atomic():
+            self._lock_team()
+            if role != Role.MAINTAINER and self._is_last_maintainer():
+                raise LastMaintainer
+            self.role = role
+            self.save(update_fields=["role"])
+
+    def remove(self):
+        with transaction.atomic():
+            self._lock_team()
+            if self._is_last_maintainer():
+                raise LastMaintainer
+            self.delete()
+
+    def _lock_team(self):
+        # Two maintainers demoting each other at once must not leave the team without one.
+        Team.objects.select_for_update().only("pk").get(pk=self.team_id)
+
+    def _is_last_maintainer(self):
+        maintainers = self.team.memberships.filter(role=Role.MAINTAINER)
+        return self.role == Role.MAINTAINER and maintainers.count() == 1
 
 
 class ServiceQuerySet(models.QuerySet):
@@ -291,7 +317,7 @@ class Call(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     endpoint = models.CharField(max_length=8, choices=Service.EndpointKind.choices)
     method = models.CharField(max_length=8)
-    path = models.CharField(max_length=2000, blank=True)
+    path = models.TextField(blank=True)
     url = models.TextField()
     request_headers = models.JSONField(default=dict)
     request_body = models.BinaryField(default=b"")
@@ -304,6 +330,9 @@ class Call(models.Model):
     response_declared_size = models.BigIntegerField(null=True)
     response_truncated = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    # What went wrong, in a word that does not change with the language: dns, refused,
+    # timeout, tls, connection, broken.
+    error_kind = models.CharField(max_length=16, blank=True)
 
     objects = CallQuerySet.as_manager()
 

@@ -9,7 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from services.forms import MemberForm, RoleForm, ServiceFilterForm, ServiceForm, TeamForm
-from services.models import Membership, Role, Service, Team
+from services.models import LastMaintainer, Membership, Role, Service, Team
 
 
 def _get_service_for_user(request, slug):
@@ -169,18 +169,14 @@ def team_member_remove(request, slug, username):
     team = _get_team_for_user(request, slug)
     _require_maintainer(request, team, _("remove members"))
     membership = get_object_or_404(team.memberships.select_related("user"), user__username=username)
-    if _is_last_maintainer(membership):
-        messages.error(request, _("A team keeps at least one maintainer: make someone else "
-                                  "maintainer first."))
+    try:
+        membership.remove()
+    except LastMaintainer as exc:
+        messages.error(request, exc.message)
     else:
-        membership.delete()
         messages.success(request, _("%(user)s removed from the team.") % {
             "user": membership.user.username})
     return redirect("team_detail", slug=team.slug)
-
-
-def _is_last_maintainer(membership):
-    return membership.role == Role.MAINTAINER and membership.team.maintainer_count() == 1
 
 
 def _change_role(request, membership, role):
@@ -188,11 +184,10 @@ def _change_role(request, membership, role):
         messages.info(request, _("%(user)s is already %(role)s.") % {
             "user": membership.user.username, "role": membership.get_role_display()})
         return
-    if _is_last_maintainer(membership):
-        messages.error(request, _("A team keeps at least one maintainer: make someone else "
-                                  "maintainer first."))
+    try:
+        membership.change_role(role)
+    except LastMaintainer as exc:
+        messages.error(request, exc.message)
         return
-    membership.role = role
-    membership.save(update_fields=["role"])
     messages.success(request, _("%(user)s is now %(role)s.") % {
         "user": membership.user.username, "role": membership.get_role_display()})
