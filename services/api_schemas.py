@@ -1,0 +1,245 @@
+"""The JSON shapes of the API (services/api.py), as DESIGN.md "API" gives them, and the
+functions that fill them.
+
+Inputs refuse unknown fields, so that a typo ("bdy") is a 400 rather than a silent default.
+"""
+
+import base64
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import AfterValidator, ConfigDict
+
+from services.models import Role, Service
+
+
+def _unicode(value):
+    # A lone surrogate parses from JSON ("\ud800") but cannot be encoded, sent or stored.
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _plain_text(value):
+    # PostgreSQL cannot store NUL in a text column.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return _unicode(value)
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
+UnicodeText = Annotated[str, AfterValidator(_unicode)]
+
+RoleName = Literal[tuple(Role.values)]
+Kind = Literal[tuple(Service.Kind.values)]
+Gateway = Literal[tuple(Service.Gateway.values)]
+EndpointKind = Literal[tuple(Service.EndpointKind.values)]
+Method = Literal[tuple(Service.Method.values)]
+
+
+class Input(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class TeamIn(Input):
+    slug: Text
+    name: Text
+
+
+class TeamOut(Schema):
+    slug: str
+    name: str
+    role: RoleName
+
+
+class MemberIn(Input):
+    username: Text
+    role: RoleName
+
+
+class MemberOut(Schema):
+    username: str
+    role: RoleName
+
+
+class ServiceIn(Input):
+    slug: Text
+    name: Text
+    team: Text = Field(description="The team's slug.")
+    kind: Kind
+    gateway: Gateway
+    public_endpoint: Text = ""
+    vpc_endpoint: Text = ""
+    default_endpoint: EndpointKind = "public"
+    description: Text = ""
+    default_path: Text = ""
+    default_method: Method = "POST"
+    default_body: Text = ""
+    timeout_s: int = 60
+    token: Text = Field(description="Stored encrypted; never returned.")
+
+
+class ServicePatch(Input):
+    """Only the fields given change; an omitted, null or empty token keeps the stored one."""
+
+    # None is only the "not given" marker: an explicit null fails validation (except token).
+    slug: Text = None
+    name: Text = None
+    team: Text = Field(None, description="The slug of another team you maintain.")
+    kind: Kind = None
+    gateway: Gateway = None
+    public_endpoint: Text = None
+    vpc_endpoint: Text = None
+    default_endpoint: EndpointKind = None
+    description: Text = None
+    default_path: Text = None
+    default_method: Method = None
+    default_body: Text = None
+    timeout_s: int = None
+    token: Text | None = None
+
+
+class ServiceOut(Schema):
+    slug: str
+    name: str
+    team: str
+    kind: Kind
+    gateway: Gateway
+    public_endpoint: str
+    vpc_endpoint: str
+    default_endpoint: EndpointKind
+    description: str
+    default_path: str
+    default_method: str
+    default_body: str
+    timeout_s: int
+    region: str
+    token_hint: str
+    created_at: datetime
+    updated_at: datetime
+    warnings: list[str]
+
+
+class InvokeIn(Input):
+    """Omitted fields take the service's defaults; omitted headers mean a JSON Content-Type."""
+
+    endpoint: EndpointKind | None = None
+    method: Text | None = None
+    path: Text | None = Field(None, max_length=2000)
+    headers: dict[str, UnicodeText] | None = None
+    body: UnicodeText | None = Field(None, description="Text, sent as UTF-8.")
+    body_base64: str | None = Field(None, description="Bytes, instead of body.")
+
+
+class CallOut(Schema):
+    id: int
+    team: str
+    service: str
+    service_name: str
+    user: str
+    created_at: datetime
+    endpoint: str
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None = Field(description="null when the bytes are not UTF-8.")
+    request_body_base64: str
+    status: int | None
+    elapsed_ms: float
+    response_headers: dict[str, str]
+    response_body: str | None = Field(description="null when the bytes are not UTF-8.")
+    response_body_base64: str
+    response_size: int
+    response_declared_size: int | None
+    response_truncated: bool
+    error: str | None
+    # The kind of failure, when error is set: dns, refused, timeout, tls, connection, broken.
+    error_kind: str | None
+
+
+class CallPage(Schema):
+    items: list[CallOut]
+    next: str | None = Field(description="Pass as cursor for the next page; null at the end.")
+
+
+class CallQuery(Schema):
+    """Checked by services.history.CallFilter, as on the history page."""
+
+    service: str | None = None
+    status: str | None = Field(None, description="2xx, 3xx, 4xx, 5xx or failed")
+    user: str | None = None
+    since: str | None = Field(None, description="YYYY-MM-DD")
+    until: str | None = Field(None, description="YYYY-MM-DD")
+    path: str | None = None
+    cursor: str | None = None
+    limit: str | None = Field(None, description="1-200, default 50")
+
+
+def describe(error):
+    """One sentence for one of pydantic's errors, naming the field."""
+    location = [str(part) for part in error["loc"][1:]]
+    if error["loc"][0] == "body":
+        location = location[1:]  # the view's parameter name means nothing to the client
+    field = ".".join(location)
+    if not field:
+        return _("Send one JSON object as the request body.")
+    if error["type"] == "missing":
+        return _("“%(field)s” is required.") % {"field": field}
+    if error["type"] == "extra_forbidden":
+        return _("“%(field)s” is not a field here.") % {"field": field}
+    message = error["msg"].removeprefix("Value error, ").rstrip(".")
+    return _("“%(field)s”: %(message)s.") % {"field": field, "message": message}
+
+
+def team_out(team, role):
+    return {"slug": team.slug, "name": team.name, "role": str(role)}
+
+
+def service_out(service):
+    return {
+        "slug": service.slug, "name": service.name, "team": service.team.slug,
+        "kind": service.kind, "gateway": service.gateway,
+        "public_endpoint": service.public_endpoint, "vpc_endpoint": service.vpc_endpoint,
+        "default_endpoint": service.default_endpoint, "description": service.description,
+        "default_path": service.default_path, "default_method": service.default_method,
+        "default_body": service.default_body, "timeout_s": service.timeout_s,
+        "region": service.region, "token_hint": service.token_hint,
+        "created_at": service.created_at.astimezone(UTC),
+        "updated_at": service.updated_at.astimezone(UTC),
+        "warnings": service.endpoint_warnings(),
+    }
+
+
+def call_out(call, team_slug):
+    # BinaryField gives bytes on SQLite and memoryview on PostgreSQL.
+    request_body, response_body = bytes(call.request_body), bytes(call.response_body)
+    return {
+        "id": call.id, "team": team_slug, "service": call.service_slug,
+        "service_name": call.service_name, "user": call.username,
+        "created_at": call.created_at.astimezone(UTC), "endpoint": call.endpoint,
+        "method": call.method, "url": call.url, "request_headers": call.request_headers,
+        "request_body": _text(request_body),
+        "request_body_base64": base64.b64encode(request_body).decode(),
+        "status": call.status, "elapsed_ms": call.elapsed_ms,
+        "response_headers": call.response_headers, "response_body": _text(response_body),
+        "response_body_base64": base64.b64encode(response_body).decode(),
+        "response_size": call.response_size,
+        "response_declared_size": call.response_declared_size,
+        "response_truncated": call.response_truncated, "error": call.error or None,
+        "error_kind": call.error_kind or None,
+    }
+
+
+def _text(data):
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return None

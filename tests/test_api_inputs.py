@@ -1,0 +1,133 @@
+"""No input makes the API answer 500: malformed bodies, wrong types, odd bytes, huge numbers,
+odd paths and queries all get a 4xx with one readable sentence."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from services.models import Service, Team
+
+BODY_ROUTES = [
+    ("post", "/api/teams"),
+    ("post", "/api/teams/acme/members"),
+    ("post", "/api/services"),
+    ("patch", "/api/services/chat"),
+    ("post", "/api/services/chat/invoke"),
+]
+JSON = "application/json"
+BAD_BODIES = {
+    "empty": (b"", JSON),
+    "malformed": (b'{"slug": ', JSON),
+    "a list": (b"[]", JSON),
+    "null": (b"null", JSON),
+    "a number": (b"42", JSON),
+    "a string": (b'"slug"', JSON),
+    "not UTF-8": (b'{"slug": "\xff\xfe"}', JSON),
+    "UTF-16": ('{"slug": "x"}'.encode("utf-16"), JSON),
+    "infinity": (b'{"slug": 1e999, "timeout_s": 1e999}', JSON),
+    "NaN": (b'{"name": NaN, "timeout_s": NaN}', JSON),
+    "a huge number": (b'{"timeout_s": 1' + b"0" * 4000 + b"}", JSON),
+    "deeply nested": (b"[" * 100_000 + b"]" * 100_000, JSON),
+    "a lone surrogate": (b'{"slug": "\\ud800", "name": "\\udfff"}', JSON),
+    "a NUL": (b'{"slug": "a\\u0000b", "name": "\\u0000"}', JSON),
+    "wrong types": (b'{"slug": ["x"], "name": {"a": 1}, "role": 3, "headers": [1]}', JSON),
+    "unknown fields only": (b'{"what": "ever"}', JSON),
+    "a form": (b"slug=ops&name=Ops", "application/x-www-form-urlencoded"),
+    "broken multipart": (b"--x\r\nnonsense", "multipart/form-data; boundary=x"),
+    "multipart without boundary": (b"junk", "multipart/form-data"),
+    "plain text": (b"hello", "text/plain"),
+}
+
+
+@pytest.fixture
+def root(db):
+    return get_user_model().objects.create_superuser("root", password="pw-root")
+
+
+@pytest.fixture
+def client(service, root):
+    # A superuser passes every permission check, so the input itself is what gets judged.
+    client = Client()
+    client.force_login(root)
+    return client
+
+
+def assert_refused(response, statuses=(400,)):
+    assert response.status_code in statuses, (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["detail"].strip()
+
+
+@pytest.mark.parametrize("method, url", BODY_ROUTES)
+@pytest.mark.parametrize("name", BAD_BODIES)
+def test_a_bad_body_is_400(client, method, url, name):
+    body, content_type = BAD_BODIES[name]
+    response = getattr(client, method)(url, body, content_type=content_type)
+    assert_refused(response)
+    assert Team.objects.count() == 1
+    assert Service.objects.get().name == "Chat"
+
+
+def test_an_unparseable_body_is_told_to_send_json(client):
+    response = client.post("/api/teams", b"{", content_type=JSON)
+    assert response.json() == {
+        "detail": "The request body is not valid JSON: send one JSON object, in UTF-8."}
+
+
+@pytest.mark.parametrize("method, url", BODY_ROUTES)
+def test_a_body_over_the_upload_limit_is_413(client, method, url, settings):
+    body = b'{"body": "' + b"x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
+    response = getattr(client, method)(url, body, content_type=JSON)
+    assert_refused(response, (413,))
+    assert response.json()["size"] == len(body)
+    assert response.json()["limit"] == 1_048_576
+
+
+def test_too_many_form_fields_before_the_csrf_check_is_400(service, root):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(root)
+    body = "&".join(f"f{number}=1" for number in range(2000))
+    response = browser.post("/api/teams", body,
+                            content_type="application/x-www-form-urlencoded")
+    assert_refused(response, (400, 403))
+
+
+@pytest.mark.parametrize("query", [
+    "limit=0", "limit=201", "limit=-1", "limit=1" + "0" * 40, "limit=x",
+    "cursor=abc", "cursor=0", "cursor=-5", "status=7xx", "status=%ff",
+    "since=2024-13-01", "since=tomorrow", "since=2025-02-01&until=2025-01-01",
+    "since=9999-12-31&until=9999-12-31", "user=%00", "path=%00", "service=not%20a%20slug",
+    "user=" + "u" * 151,
+])
+def test_a_bad_filter_is_400(client, query):
+    assert_refused(client.get(f"/api/calls?{query}"))
+
+
+@pytest.mark.parametrize("query", [
+    "cursor=1" + "0" * 30, "cursor=9223372036854775808", "since=0001-01-01",
+    "until=9999-12-30", "unknown=1", "limit=200", "status=failed&user=nobody&path=%E4%B8%AD",
+])
+def test_odd_but_valid_filters_answer_an_empty_page(client, query):
+    response = client.get(f"/api/calls?{query}")
+    assert response.status_code == 200
+    assert response.json() == {"items": [], "next": None}
+
+
+@pytest.mark.parametrize("method, url", [
+    ("get", "/api/calls/99999999999999999999999999999"),
+    ("get", "/api/calls/9223372036854775808"),
+    ("get", "/api/calls/0"),
+    ("get", "/api/calls/-1"),
+    ("get", "/api/calls/abc"),
+    ("get", "/api/services/%00"),
+    ("get", "/api/services/%ff%fe"),
+    ("get", "/api/services/" + "s" * 5000),
+    ("patch", "/api/services/%E4%B8%AD"),
+    ("get", "/api/teams/%00/members"),
+    ("delete", "/api/teams/acme/members/%00"),
+    ("delete", "/api/teams/acme/members/%ff"),
+    ("delete", "/api/teams/acme/members/" + "u" * 5000),
+    ("get", "/api/services/chat/"),
+])
+def test_odd_paths_are_404(client, method, url):
+    assert_refused(getattr(client, method)(url), (404,))
