@@ -4,6 +4,7 @@ maintains team Globex, so he should have no access to Acme's services."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from pytest_django.live_server_helper import LiveServer
 
 from services.models import Membership, Role, Service, Team
 
@@ -18,6 +19,18 @@ EAS_VPC = "http://1234567890123456.vpc.cn-hangzhou.pai-eas.aliyuncs.com/api/pred
 def static_files():
     # The pages use the same hashed, compressed static files as production.
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server, with static files served by WhiteNoise from the collected
+    STATIC_ROOT as in production: its default handler looks files up with the finders, which
+    know no hashed names ("js/builder.0123abcd.js"), so every script would 404."""
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda handler: handler
+    server.start()
+    yield server
+    server.stop()
 
 
 def make_user(username, **extra):

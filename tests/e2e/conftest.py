@@ -33,5 +33,10 @@ def page(browser):
     page.csp_errors = []
     page.on("console", lambda message: "Content Security Policy" in message.text
             and page.csp_errors.append(message.text))
+    # A script or stylesheet that fails to load would leave a page half-working unnoticed.
+    failed_static = []
+    page.on("response", lambda response: "/static/" in response.url and response.status >= 400
+            and failed_static.append(f"{response.status} {response.url}"))
     yield page
     context.close()
+    assert failed_static == [], "static files failed to load"

@@ -1,0 +1,208 @@
+/* The request builder: the live URL, suggested paths, header rows, the body checks, and Send,
+   which posts to the JSON API and shows the recorded call (static/js/response.js). */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("builder-form");
+  if (!form) return;
+  var config = JSON.parse(document.getElementById("builder-config").textContent);
+  var text = config.text, format = EasResponse.format;
+  var encoder = new TextEncoder();
+
+  function byId(id) { return document.getElementById(id); }
+  var path = byId("path"), method = byId("method"), body = byId("body");
+  var formError = byId("form-error"), sendButton = byId("send"), sendState = byId("send-state");
+
+  function endpointKind() {
+    var checked = form.querySelector("input[name=endpoint]:checked");
+    return checked ? checked.value : Object.keys(config.bases)[0];
+  }
+
+  // The URL as the server will join it, or the reason it will refuse the path.
+  function joined() {
+    return EasJoin.joinUrl(config.bases[endpointKind()] || "", path.value);
+  }
+
+  function updateUrl() {
+    var result = joined(), url = byId("full-url"), refused = byId("url-refused");
+    url.hidden = result.url === undefined;
+    refused.hidden = !url.hidden;
+    if (result.url !== undefined) {
+      url.textContent = result.url;
+    } else {
+      refused.textContent = EasJoin.refusalText(result.refused, path.value, config.refusals);
+    }
+  }
+
+  function positionOf(error, source) {
+    // Chromium: "... at position 12 (line 2 column 3)"; Firefox: "at line 2 column 3".
+    var lineColumn = /line (\d+) column (\d+)/.exec(error.message);
+    if (lineColumn) return { line: lineColumn[1], column: lineColumn[2] };
+    var position = /position (\d+)/.exec(error.message);
+    if (!position) return null;
+    var before = source.slice(0, parseInt(position[1], 10)).split("\n");
+    return { line: before.length, column: before[before.length - 1].length + 1 };
+  }
+
+  function checkJson() {
+    var status = byId("json-status"), source = body.value;
+    status.className = "json-status";
+    if (!source.trim()) {
+      status.textContent = text.emptyBody;
+      return null;
+    }
+    try {
+      var parsed = JSON.parse(source);
+      status.textContent = text.validJson;
+      status.classList.add("ok");
+      return { value: parsed };
+    } catch (error) {
+      var where = positionOf(error, source);
+      status.textContent = where ?
+        format(text.invalidJson, { line: where.line, column: where.column,
+                                   reason: error.message }) :
+        format(text.invalidJsonAnywhere, { reason: error.message });
+      status.classList.add("bad");
+      return null;
+    }
+  }
+
+  function updateBody() {
+    var size = encoder.encode(body.value).length, count = byId("byte-count");
+    var warning = byId("size-warning"), over = size > config.limit;
+    count.textContent = format(text.bytes, { size: size.toLocaleString(),
+                                             limit: config.limit.toLocaleString() });
+    count.classList.toggle("over", over);
+    warning.hidden = !over;
+    warning.textContent = over ? format(text.overLimit, { limit: config.limit }) : "";
+    byId("format-body").disabled = !checkJson();
+  }
+
+  function bodyIsUntouched() {
+    return !body.value.trim() || config.templates.indexOf(body.value) !== -1;
+  }
+
+  form.querySelectorAll(".preset").forEach(function (button) {
+    button.addEventListener("click", function () {
+      path.value = button.getAttribute("data-path");
+      method.value = button.getAttribute("data-method");
+      // Replace the body only while it is still a template: never overwrite the user's work.
+      if (bodyIsUntouched()) body.value = button.getAttribute("data-body");
+      updateUrl();
+      updateBody();
+      path.focus();
+    });
+  });
+
+  byId("format-body").addEventListener("click", function () {
+    var parsed = checkJson();
+    if (parsed) {
+      body.value = JSON.stringify(parsed.value, null, 2);
+      updateBody();
+    }
+  });
+
+  var rows = byId("header-rows");
+  byId("add-header").addEventListener("click", function () {
+    var row = byId("header-row-template").content.firstElementChild.cloneNode(true);
+    rows.append(row);
+    row.querySelector(".header-name").focus();
+  });
+  rows.addEventListener("click", function (event) {
+    var remove = event.target.closest(".remove-header");
+    if (remove) remove.closest("tr").remove();
+  });
+  rows.addEventListener("input", function (event) {
+    // A re-entered value no longer needs the "redacted in history" note.
+    var note = event.target.closest("td").querySelector(".redacted-note");
+    if (note && event.target.value) note.remove();
+  });
+
+  function headers() {
+    var result = {};
+    rows.querySelectorAll("tr.header-row").forEach(function (row) {
+      var name = row.querySelector(".header-name").value.trim();
+      var value = row.querySelector(".header-value").value;
+      if (!name && value.trim()) throw new Error(text.headerWithoutName);
+      // Sending the empty stand-in for a redacted value would not repeat the call.
+      if (name && !value && row.querySelector(".redacted-note")) {
+        throw new Error(format(text.redactedHeader, { name: name }));
+      }
+      if (name) result[name] = value;
+    });
+    return result;
+  }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) :
+      form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  }
+
+  function showError(message) {
+    formError.textContent = message;
+    formError.hidden = !message;
+  }
+
+  function finish() {
+    sendButton.disabled = false;
+    sendState.textContent = "";
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    showError("");
+    var result = joined();
+    if (result.url === undefined) {
+      showError(format(text.pathRefused, {
+        reason: EasJoin.refusalText(result.refused, path.value, config.refusals) }));
+      return;
+    }
+    var payload;
+    try {
+      payload = { endpoint: endpointKind(), method: method.value, path: path.value,
+                  headers: headers(), body: body.value };
+    } catch (error) {
+      showError(error.message);
+      return;
+    }
+    sendButton.disabled = true;
+    sendState.textContent = text.sending;
+    fetch(config.invokeUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(payload)
+    }).then(function (response) {
+      return response.text().then(function (raw) {
+        var data = null;
+        try { data = JSON.parse(raw); } catch (e) { /* not JSON: reported by status below */ }
+        finish();
+        if (response.status === 200 && data && data.id !== undefined) {
+          EasResponse.render(data, config);
+          return;
+        }
+        byId("response").hidden = true;
+        if (data && data.detail) {
+          showError(typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail));
+        } else if (response.status === 401) {
+          showError(text.loggedOut);
+        } else {
+          showError(format(text.httpError, { status: response.status }));
+        }
+      });
+    }).catch(function () {
+      finish();
+      showError(text.unreachable);
+    });
+  });
+
+  path.addEventListener("input", updateUrl);
+  form.querySelectorAll("input[name=endpoint]").forEach(function (radio) {
+    radio.addEventListener("change", updateUrl);
+  });
+  body.addEventListener("input", updateBody);
+  updateUrl();
+  updateBody();
+})();

@@ -1,0 +1,95 @@
+"""One table of join cases, two implementations: static/js/join.js in Chromium and Python's
+services.endpoints.join_url must give the same URLs and refuse the same paths, with the same
+message, so the builder shows the URL the server will call."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from services.call_views import join_refusals
+from services.endpoints import PathError, join_url
+
+CASES = json.loads((Path(settings.BASE_DIR) / "tests" / "join_cases.json").read_text())
+JOIN_JS = Path(settings.BASE_DIR) / "static" / "js" / "join.js"
+
+
+def ok_cases():
+    for case in CASES["ok"]:
+        path, url, *base = case
+        yield (base[0] if base else CASES["base"]), path, url
+
+
+def refused_cases():
+    return [(CASES["base"], path) for path in CASES["refused"]]
+
+
+def python_join(base, path):
+    try:
+        return {"url": join_url(base, path)}
+    except PathError as exc:
+        return {"refused": str(exc)}
+
+
+@pytest.fixture(scope="module")
+def js_page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto("about:blank")
+    page.add_script_tag(path=str(JOIN_JS))
+    yield page
+    context.close()
+
+
+def js_join_all(page, pairs, refusals):
+    """Every (base, path) through the page's joinUrl at once: {url} or {refused: message}."""
+    return page.evaluate("""([pairs, refusals]) => pairs.map(([base, path]) => {
+        const result = EasJoin.joinUrl(base, path);
+        return result.url !== undefined ? {url: result.url}
+            : {refused: EasJoin.refusalText(result.refused, path, refusals)};
+    })""", [pairs, refusals])
+
+
+def test_the_table_has_both_kinds_of_case():
+    assert len(list(ok_cases())) >= 40 and len(refused_cases()) >= 40
+
+
+def test_python_joins_the_table():
+    for base, path, url in ok_cases():
+        assert join_url(base, path) == url, path
+    for base, path in refused_cases():
+        with pytest.raises(PathError):
+            join_url(base, path)
+
+
+def test_the_page_joins_every_case_like_the_table(js_page):
+    cases = list(ok_cases())
+    results = js_join_all(js_page, [[base, path] for base, path, _url in cases], {})
+    for (_base, path, url), result in zip(cases, results, strict=True):
+        assert result == {"url": url}, path
+
+
+def test_the_page_refuses_what_the_server_refuses_with_the_same_message(js_page):
+    with translation.override("en"):
+        refusals = join_refusals()
+        cases = refused_cases()
+        results = js_join_all(js_page, [list(case) for case in cases], refusals)
+        for (base, path), result in zip(cases, results, strict=True):
+            assert result == python_join(base, path), repr(path)
+            assert "refused" in result, repr(path)
+
+
+def test_the_page_and_the_server_agree_beyond_the_table(js_page):
+    # Neighbours of the table's cases, in combinations the table does not list.
+    paths = ["", "/", "a b", "?a b#", "/%2E", "/%2E%2e%2E", "/ok/%2e%2e", "//", "\\",
+             "/a:b", "a:b", "/@", "@", "/x?y=\\", "/%00", "/\u00a0", "/\u2028", "/\U0001F600?q=%",
+             "/x%", "/x%4g", "/~user/$1", "?#", "/..;/x", "/;/..", "/v1/chat/completions/"]
+    bases = ["http://h/api/predict/s", "http://h/api/predict/s/", "https://h:8443", "http://h"]
+    with translation.override("en"):
+        refusals = join_refusals()
+        pairs = [[base, path] for base in bases for path in paths]
+        results = js_join_all(js_page, pairs, refusals)
+        for (base, path), result in zip(pairs, results, strict=True):
+            assert result == python_join(base, path), (base, path)
