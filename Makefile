@@ -42,6 +42,10 @@ lint: $(VENV)/.test-deps
 test: lint chromium
 	$(BIN)/pytest
 
+# The speed targets of the issues, on SQLite and PostgreSQL; prints a table. Not part of `make test`.
+bench: $(VENV)/.test-deps
+	$(BIN)/python tests/bench/run.py
+
 # Debian's Chromium, driven by Playwright: never a browser download.
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \

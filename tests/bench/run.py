@@ -1,0 +1,270 @@
+"""`make bench`: the figures the issues hold the portal to, measured on this machine.
+
+For SQLite and PostgreSQL in turn, it migrates a scratch database, serves the portal with
+gunicorn as `make run` does, runs the EAS emulator in this process, and measures:
+  (a) the time the portal adds to a call: POST /api/services/<slug>/invoke against the
+      emulator's echo route, minus a direct requests.Session call to the same route, paired;
+  (b) the history page and GET /api/calls with 1,000,000 call rows: unfiltered, by service,
+      by status class;
+  (c) the TCP connections the upstream sees for 100 sequential calls.
+It prints a Markdown table. Run it as `make bench` (not part of `make test`).
+"""
+
+import base64
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from services import emulator as eas_emulator  # noqa: E402
+
+ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
+PAIRS = int(os.environ.get("BENCH_PAIRS", 500))
+PAGE_RUNS = int(os.environ.get("BENCH_PAGE_RUNS", 40))
+PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PASSWORD = "bench-password-1"
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from services.models import Membership, Service, Team
+user = get_user_model().objects.create_user("bench", password="{password}")
+mine = Team.objects.create(slug="bench", name="Bench")
+other = Team.objects.create(slug="others", name="Others")
+Membership.objects.create(team=mine, user=user, role="maintainer")
+service = Service(team=mine, slug="echo", name="Echo", kind="custom", gateway="shared",
+                  public_endpoint="{base}", default_path="/echo", default_method="POST")
+service.set_token("{token}")
+service.full_clean()
+service.save()
+print(mine.pk, other.pk, user.pk)
+"""
+
+# 1,000,000 calls, ids in time order: 80% in the bench user's team, ten services, and
+# statuses 2xx 80%, 4xx 15%, 5xx 3%, failed 2%.
+COLUMNS = ("team_id, service_slug, service_name, user_id, username, created_at, endpoint, method, "
+           "path, url, request_headers, request_body, status, status_class, elapsed_ms, "
+           "response_headers, response_body, response_size, response_truncated, error")
+STATUS = ("CASE WHEN g % 100 < 80 THEN 200 WHEN g % 100 < 95 THEN 404 "
+          "WHEN g % 100 < 98 THEN 503 ELSE NULL END")
+STATUS_CLASS = ("CASE WHEN g % 100 < 80 THEN '2xx' WHEN g % 100 < 95 THEN '4xx' "
+                "WHEN g % 100 < 98 THEN '5xx' ELSE 'failed' END")
+ROW = ("CASE WHEN g % 10 < 8 THEN {mine} ELSE {other} END, 'svc-' || (g % 10), "
+       "'Service ' || (g % 10), {user}, 'bench', {created}, 'public', 'POST', "
+       "'/v1/chat/completions', 'http://127.0.0.1/api/predict/svc/v1/chat/completions', "
+       "'{{{{\"Content-Type\": \"application/json\"}}}}', {body}, " + STATUS + ", " + STATUS_CLASS +
+       ", 12.5, '{{{{}}}}', {body}, 2, {false}, "
+       "CASE WHEN g % 100 >= 98 THEN 'timeout' ELSE '' END")
+SEED = {
+    "sqlite": (
+        "WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < {rows}) "
+        "INSERT INTO services_call (" + COLUMNS + ") SELECT " + ROW.format(
+            mine="{mine}", other="{other}", user="{user}", body="X'7B7D'", false="0",
+            created="strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || ({rows} - g) || ' seconds')")
+        + " FROM seq; ANALYZE;"),
+    "postgresql": ("INSERT INTO services_call (" + COLUMNS + ") SELECT " + ROW.format(
+        mine="{mine}", other="{other}", user="{user}", body="'\\x7b7d'::bytea", false="false",
+        created="now() - ({rows} - g) * interval '1 second'")
+        + " FROM generate_series(1, {rows}) AS g; ANALYZE services_call;"),
+}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(database_url, scratch):
+    return {
+        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+        "EASPORTAL_ENV_FILE": "", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+        "EASPORTAL_TOKEN_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "ALLOWED_HOSTS": "127.0.0.1", "EASPORTAL_ALLOWED_ENDPOINT_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(Path(scratch) / "static"), "DATABASE_URL": database_url,
+        **{k: v for k, v in os.environ.items() if k == "PGOPTIONS"},
+    }
+
+
+def manage(env, *args, stdin=None):
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, input=stdin,
+                            capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def seed(env, vendor, emulator):
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    setup = SETUP.format(password=PASSWORD, base=emulator.base, token=emulator.token)
+    mine, other, user = manage(env, "shell", "-c", setup).split()[-3:]
+    sql = SEED[vendor].format(rows=ROWS, mine=mine, other=other, user=user)
+    started = time.monotonic()
+    manage(env, "dbshell", stdin=sql) if vendor == "postgresql" else _sqlite(env, sql)
+    return time.monotonic() - started
+
+
+def _sqlite(env, sql):
+    code = ("import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); "
+            "db.executescript(sys.stdin.read()); db.commit()")
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    subprocess.run([sys.executable, "-c", code, path], input=sql, text=True, check=True)
+
+
+class Portal:
+    def __init__(self, env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [str(gunicorn), "easportal.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--worker-class", "gthread", "--workers", "2", "--threads", "8"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                if requests.get(self.url + "/health", timeout=5).ok:
+                    break
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+        else:
+            sys.exit("gunicorn did not start")
+
+    def session(self):
+        session = requests.Session()
+        session.get(self.url + "/accounts/login/")
+        session.post(self.url + "/accounts/login/", data={
+            "username": "bench", "password": PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"]})
+        session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
+        return session
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def timed(function, runs):
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def summary(times):
+    ordered = sorted(times)
+    return f"{statistics.median(ordered):.2f} / {ordered[int(len(ordered) * 0.95) - 1]:.2f}"
+
+
+def measure(vendor, database_url, emulator):
+    with tempfile.TemporaryDirectory(prefix="easportal-bench-") as scratch:
+        if vendor == "sqlite":
+            database_url = f"sqlite:///{scratch}/bench.sqlite3"
+        env = environment(database_url, scratch)
+        seconds = seed(env, vendor, emulator)
+        portal = Portal(env)
+        try:
+            return _measure(portal, emulator) | {"seed": f"{ROWS:,} rows in {seconds:.0f} s"}
+        finally:
+            portal.stop()
+
+
+def _measure(portal, emulator):
+    session = portal.session()
+    direct = requests.Session()
+    body = b'{"messages": [{"role": "user", "content": "hello!"}]}'
+    headers = {"Authorization": emulator.token, "Content-Type": "application/json"}
+    invoke = {"path": "/echo", "body": body.decode()}
+
+    def direct_call():
+        assert direct.post(emulator.base + "/echo", data=body, headers=headers).ok
+
+    def portal_call():
+        assert session.post(f"{portal.url}/api/services/echo/invoke", json=invoke).ok
+
+    for _ in range(50):  # warm both paths: connections, caches, templates
+        direct_call()
+        portal_call()
+    pairs = [(timed(direct_call, 1)[0], timed(portal_call, 1)[0]) for _ in range(PAIRS)]
+    results = {
+        "direct": summary([d for d, _ in pairs]),
+        "invoke": summary([p for _, p in pairs]),
+        "added": summary([p - d for d, p in pairs]),
+    }
+    for name, query in [("all", ""), ("service", "?service=svc-3"), ("status", "?status=4xx")]:
+        for kind, path in [("page", "/calls/"), ("api", "/api/calls")]:
+            url = portal.url + path + query
+            assert session.get(url).ok
+            results[f"{kind} {name}"] = summary(timed(lambda u=url: session.get(u), PAGE_RUNS))
+    emulator.app.clear()
+    fresh = portal.session()  # one new client connection, as a new API client would have
+    for _ in range(100):
+        assert fresh.post(f"{portal.url}/api/services/echo/invoke", json=invoke).ok
+    results["connections"] = str(len({seen["client_port"] for seen in emulator.app.received}))
+    return results
+
+
+class Emulator:
+    def __init__(self):
+        self.server, self.thread = eas_emulator.start_in_thread()
+        self.app = self.server.application
+        self.base = f"http://127.0.0.1:{self.server.effective_port}/api/predict/demo-echo"
+        self.token = eas_emulator.DEMO_SERVICES["demo-echo"]["token"]
+
+
+def postgres_database():
+    name = f"easportal_bench_{os.getpid()}"
+    try:
+        subprocess.run(["psql", f"{PG_SERVER}/postgres", "-qc", f"CREATE DATABASE {name}"],
+                       check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"PostgreSQL at {PG_SERVER} is not available ({exc}); measuring SQLite only.")
+        return None
+    return name
+
+
+ROWS_SHOWN = [
+    ("seed", "history rows"),
+    ("direct", "(a) direct call to the emulator's echo route, median / p95 ms"),
+    ("invoke", "(a) the same through POST /api/services/{slug}/invoke, median / p95 ms"),
+    ("added", "(a) **added by the portal**, median / p95 ms (target < 5 median)"),
+    ("page all", "(b) history page /calls/, unfiltered, median / p95 ms (target < 100)"),
+    ("page service", "(b) history page filtered by service, median / p95 ms"),
+    ("page status", "(b) history page filtered by status class 4xx, median / p95 ms"),
+    ("api all", "(b) GET /api/calls, unfiltered, median / p95 ms"),
+    ("api service", "(b) GET /api/calls?service=, median / p95 ms"),
+    ("api status", "(b) GET /api/calls?status=4xx, median / p95 ms"),
+    ("connections", "(c) TCP connections the upstream saw for 100 sequential calls (target 1)"),
+]
+
+
+def main():
+    emulator = Emulator()
+    columns = {"SQLite": measure("sqlite", None, emulator)}
+    database = postgres_database()
+    if database:
+        try:
+            columns["PostgreSQL"] = measure("postgresql", f"{PG_SERVER}/{database}", emulator)
+        finally:
+            subprocess.run(["psql", f"{PG_SERVER}/postgres", "-qc",
+                            f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
+    eas_emulator.stop(emulator.server, emulator.thread)
+    print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for key, label in ROWS_SHOWN:
+        print(f"| {label} | " + " | ".join(column[key] for column in columns.values()) + " |")
+
+
+if __name__ == "__main__":
+    main()
