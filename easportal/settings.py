@@ -168,6 +168,12 @@ _db = DATABASES["default"]
 # Keep connections across requests: opening one per request costs more than the request.
 _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 600)
 _db["CONN_HEALTH_CHECKS"] = True
+if _db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_PREPARED_STATEMENTS",
+                                                                   True):
+    # Server-side parameters let PostgreSQL keep each query's plan once it has run a few
+    # times: planning cost more than running our small queries. Off behind a pooler in
+    # transaction mode (pgbouncer), which cannot keep prepared statements.
+    _db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 2})
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside a writer; immediate transactions plus a busy timeout make
     # concurrent writers wait their turn instead of failing with "database is locked".

@@ -319,12 +319,14 @@ class Call(models.Model):
     method = models.CharField(max_length=8)
     path = models.TextField(blank=True)
     url = models.TextField()
-    request_headers = models.JSONField(default=dict)
+    # Headers are kept as [name, value] pairs: PostgreSQL's jsonb would reorder an object's
+    # keys, and a replayed or exported request must keep the order it was sent in.
+    request_header_pairs = models.JSONField(default=list)
     request_body = models.BinaryField(default=b"")
     status = models.PositiveSmallIntegerField(null=True)
     status_class = models.CharField(max_length=8, choices=StatusClass.choices)
     elapsed_ms = models.FloatField()
-    response_headers = models.JSONField(default=dict)
+    response_header_pairs = models.JSONField(default=list)
     response_body = models.BinaryField(default=b"")
     response_size = models.BigIntegerField(default=0)
     response_declared_size = models.BigIntegerField(null=True)
@@ -351,6 +353,22 @@ class Call(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.url} → {self.status or self.error}"
+
+    @property
+    def request_headers(self):
+        return dict(self.request_header_pairs)
+
+    @request_headers.setter
+    def request_headers(self, headers):
+        self.request_header_pairs = list(headers.items())
+
+    @property
+    def response_headers(self):
+        return dict(self.response_header_pairs)
+
+    @response_headers.setter
+    def response_headers(self, headers):
+        self.response_header_pairs = list(headers.items())
 
     @staticmethod
     def status_class_of(status, error):

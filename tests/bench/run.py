@@ -52,8 +52,9 @@ print(mine.pk, other.pk, user.pk)
 # 1,000,000 calls, ids in time order: 80% in the bench user's team, ten services, and
 # statuses 2xx 80%, 4xx 15%, 5xx 3%, failed 2%.
 COLUMNS = ("team_id, service_slug, service_name, user_id, username, created_at, endpoint, method, "
-           "path, url, request_headers, request_body, status, status_class, elapsed_ms, "
-           "response_headers, response_body, response_size, response_truncated, error")
+           "path, url, request_header_pairs, request_body, status, status_class, elapsed_ms, "
+           "response_header_pairs, response_body, response_size, response_truncated, error, "
+           "error_kind")
 STATUS = ("CASE WHEN g % 100 < 80 THEN 200 WHEN g % 100 < 95 THEN 404 "
           "WHEN g % 100 < 98 THEN 503 ELSE NULL END")
 STATUS_CLASS = ("CASE WHEN g % 100 < 80 THEN '2xx' WHEN g % 100 < 95 THEN '4xx' "
@@ -61,8 +62,9 @@ STATUS_CLASS = ("CASE WHEN g % 100 < 80 THEN '2xx' WHEN g % 100 < 95 THEN '4xx' 
 ROW = ("CASE WHEN g % 10 < 8 THEN {mine} ELSE {other} END, 'svc-' || (g % 10), "
        "'Service ' || (g % 10), {user}, 'bench', {created}, 'public', 'POST', "
        "'/v1/chat/completions', 'http://127.0.0.1/api/predict/svc/v1/chat/completions', "
-       "'{{{{\"Content-Type\": \"application/json\"}}}}', {body}, " + STATUS + ", " + STATUS_CLASS +
-       ", 12.5, '{{{{}}}}', {body}, 2, {false}, "
+       "'[[\"Content-Type\", \"application/json\"]]', {body}, " + STATUS + ", " + STATUS_CLASS +
+       ", 12.5, '[]', {body}, 2, {false}, "
+       "CASE WHEN g % 100 >= 98 THEN 'timeout' ELSE '' END, "
        "CASE WHEN g % 100 >= 98 THEN 'timeout' ELSE '' END")
 SEED = {
     "sqlite": (
@@ -71,7 +73,8 @@ SEED = {
             mine="{mine}", other="{other}", user="{user}", body="X'7B7D'", false="0",
             created="strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || ({rows} - g) || ' seconds')")
         + " FROM seq; ANALYZE;"),
-    "postgresql": ("INSERT INTO services_call (" + COLUMNS + ") SELECT " + ROW.format(
+    "postgresql": ("\\set ON_ERROR_STOP on\n"
+                   "INSERT INTO services_call (" + COLUMNS + ") SELECT " + ROW.format(
         mine="{mine}", other="{other}", user="{user}", body="'\\x7b7d'::bytea", false="false",
         created="now() - ({rows} - g) * interval '1 second'")
         + " FROM generate_series(1, {rows}) AS g; ANALYZE services_call;"),
