@@ -383,7 +383,13 @@ def service_invoke(request, slug: str, payload: schemas.InvokeIn):
         call = calls.call(request.user, slug, request_to_send)
     except calls.CallRefused as exc:
         raise APIError(exc.status, exc.message, **exc.extra) from None
-    return schemas.call_out(call, call.team.slug)
+    return _call_response(call, call.team.slug)
+
+
+def _call_response(call, team_slug):
+    # The dict is already the Call schema's shape: answering it as is skips validating it
+    # again, on the call path where every fraction of a millisecond is added to the upstream's.
+    return JsonResponse(schemas.call_out(call, team_slug))
 
 
 # History
@@ -394,14 +400,11 @@ def call_list(request, filters: Query[schemas.CallQuery]):
     form = CallFilter(request.GET, user=request.user)
     if not form.is_valid():
         raise APIError(400, error_text(form))
-    try:
-        rows, next_cursor = form.page(fields=None)
-    except OverflowError:  # a date at the end of the calendar
-        raise APIError(400, _("A date is out of range.")) from None
+    rows, next_cursor = form.page(fields=None)
     slugs = dict(Team.objects.filter(pk__in={row.team_id for row in rows})
                  .values_list("pk", "slug")) if rows else {}
-    return {"items": [schemas.call_out(row, slugs[row.team_id]) for row in rows],
-            "next": None if next_cursor is None else str(next_cursor)}
+    return JsonResponse({"items": [schemas.call_out(row, slugs[row.team_id]) for row in rows],
+                         "next": None if next_cursor is None else str(next_cursor)})
 
 
 @api.get("/calls/{int:id}", response={200: schemas.CallOut, **ERRORS}, tags=["calls"])
@@ -409,7 +412,7 @@ def call_get(request, id: int):
     call = Call.objects.for_user(request.user).select_related("team").filter(pk=id).first()
     if call is None:
         raise APIError(404, _("There is no call %(id)s.") % {"id": id})
-    return schemas.call_out(call, call.team.slug)
+    return _call_response(call, call.team.slug)
 
 
 # URLs: ninja's patterns, answering 401 JSON to a logged-out client (not the login redirect

@@ -87,7 +87,7 @@ def call(user, service, request):
     Service, which is checked the same way.
     """
     slug = service if isinstance(service, str) else service.slug
-    service = Service.objects.for_user(user).select_related("team").filter(slug=slug).first()
+    service = Service.objects.get_for_user(user, slug)
     if service is None:
         raise CallRefused(404, _("There is no service “%(slug)s”.") % {"slug": slug})
     kind, path, outbound, token = build_request(service, request)

@@ -12,6 +12,9 @@ What it guarantees, whoever calls it:
 """
 
 import contextlib
+import heapq
+import itertools
+import os
 import re
 import socket
 import threading
@@ -141,34 +144,67 @@ class _Deadline:
         self.ends_at = time.monotonic() + seconds
         self.expired = False
         self.connection = None
-        self._done = False
+        self.done = False
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        _watchdog.watch(self, self.ends_at)
 
     def remaining(self):
         return max(self.ends_at - time.monotonic(), 0.001)
 
-    def _fire(self):
+    def fire(self):
         with self._lock:
-            if self._done:
+            if self.done:
                 return
             self.expired = True
             sock = self.connection.sock if self.connection is not None else None
             if sock is None:
                 # Still connecting (bounded by the connect timeout): look again shortly.
-                self._timer = threading.Timer(0.05, self._fire)
-                self._timer.daemon = True
-                self._timer.start()
+                _watchdog.watch(self, time.monotonic() + 0.05)
                 return
         with contextlib.suppress(OSError):  # already closed by the other side
             sock.shutdown(socket.SHUT_RDWR)
 
     def finish(self):
         with self._lock:
-            self._done = True
-            self._timer.cancel()
+            self.done = True
+
+
+class _Watchdog:
+    """One thread per process wakes at the earliest deadline of all calls in flight
+    (a thread per call would cost more than the rest of the call's own work)."""
+
+    def __init__(self):
+        self._due = []  # a heap of (when, sequence, deadline)
+        self._sequence = itertools.count()
+        self._wake = threading.Condition()
+        self._pid = None
+
+    def watch(self, deadline, when):
+        with self._wake:
+            if self._pid != os.getpid():  # first use in this (possibly forked) process
+                self._pid, self._due = os.getpid(), []
+                threading.Thread(target=self._run, name="call-deadlines", daemon=True).start()
+            heapq.heappush(self._due, (when, next(self._sequence), deadline))
+            self._wake.notify()
+
+    def _run(self):
+        while True:
+            with self._wake:
+                while self._due and self._due[0][2].done:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                when, _, deadline = self._due[0]
+                wait = when - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                heapq.heappop(self._due)
+            deadline.fire()
+
+
+_watchdog = _Watchdog()
 
 
 _current = threading.local()

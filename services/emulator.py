@@ -265,7 +265,8 @@ class Emulator:
             return reply(405, f"Method Not Allowed: {route or '/'} answers "
                               f"{', '.join(sorted(methods))}.\n",
                          headers=[("Allow", ", ".join(sorted(methods)))])
-        request = Request(method, path, record["query"], record["headers"], body, service)
+        request = Request(method, path, record["query"], record["headers"], body, service,
+                          record["client_port"])
         return handler(request)
 
 

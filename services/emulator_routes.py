@@ -46,9 +46,10 @@ def bad_request(message):
 
 
 class Request:
-    def __init__(self, method, path, query, headers, body, service):
+    def __init__(self, method, path, query, headers, body, service, client_port=None):
         self.method, self.path, self.query = method, path, query
         self.headers, self.body, self.service = headers, body, service
+        self.client_port = client_port
 
     def param(self, name, default=None):
         values = parse_qs(self.query, keep_blank_values=True).get(name)
@@ -238,7 +239,10 @@ def echo(request):
         text = None
     return reply_json(200, {"method": request.method, "path": request.path,
                             "query": request.query, "headers": request.headers, "body": text,
-                            "body_base64": base64.b64encode(request.body).decode()})
+                            "body_base64": base64.b64encode(request.body).decode(),
+                            # Which connection it came on: one port for many calls is a
+                            # kept-alive connection.
+                            "client_port": request.client_port})
 
 
 def slow(request):

@@ -1,4 +1,5 @@
 from functools import lru_cache
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -138,7 +139,47 @@ class ServiceQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
-        return self.filter(team__memberships__user=user)
+        return self.filter(team__memberships__user_id=user.pk)
+
+    def get_for_user(self, user, slug):
+        """for_user(user).select_related("team").get(slug=slug), or None.
+
+        Every call starts with this lookup, and compiling its query took ten times longer
+        than running it: the SQL is compiled from that very queryset once per process.
+        """
+        if not user.is_authenticated:
+            return None
+        statement = _service_lookup(self.db, user.is_superuser)
+        return statement.run(user.pk, slug)
+
+
+class _CompiledLookup:
+    USER_PK, SLUG = -7301, "\x00slug"  # stand-ins, found again among the compiled parameters
+
+    def __init__(self, alias, superuser):
+        stand_in = SimpleNamespace(pk=self.USER_PK, is_authenticated=True, is_superuser=superuser)
+        queryset = (Service.objects.using(alias).for_user(stand_in).filter(slug=self.SLUG)
+                    .annotate(team_slug=models.F("team__slug")))
+        self.sql, params = queryset.query.get_compiler(alias).as_sql()
+        self.params = [{self.USER_PK: "user", self.SLUG: "slug"}.get(p, p) for p in params]
+        self.alias = alias
+
+    def run(self, user_pk, slug):
+        values = {"user": user_pk, "slug": slug}
+        found = list(Service.objects.db_manager(self.alias).raw(
+            self.sql, [values.get(p, p) for p in self.params]))
+        if not found:
+            return None
+        service = found[0]
+        # The team as far as the query read it; any other field loads when first used.
+        service.team = Team.from_db(self.alias, ["id", "slug"], [service.team_id,
+                                                                  service.team_slug])
+        return service
+
+
+@lru_cache(maxsize=8)
+def _service_lookup(alias, superuser):
+    return _CompiledLookup(alias, superuser)
 
 
 class Service(models.Model):

@@ -4,11 +4,13 @@ import json
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from services import calls, client
 from services.calls import REDACTED, CallRefused, CallRequest
-from services.models import Call
+from services.models import Call, Service
 from tests.conftest import make_service
 
 
@@ -120,3 +122,16 @@ def test_no_transaction_is_open_while_the_call_is_in_flight(acme, bob, emulator,
     monkeypatch.setattr(client, "send", send_and_look)
     call = calls.call(bob, service, CallRequest())
     assert call.status == 200 and seen == [False]
+
+
+def test_the_compiled_lookup_finds_what_for_user_finds(service, alice, bob, charlie, globex):
+    root = get_user_model().objects.create_superuser("root", password="pw-root")
+    for user in (alice, bob, root):
+        found = Service.objects.get_for_user(user, "chat")
+        expected = Service.objects.for_user(user).select_related("team").get(slug="chat")
+        assert [getattr(found, f.attname) for f in Service._meta.concrete_fields] == [
+            getattr(expected, f.attname) for f in Service._meta.concrete_fields]
+        assert found.team.slug == "acme" and found.read_token() == expected.read_token()
+    assert Service.objects.get_for_user(charlie, "chat") is None
+    assert Service.objects.get_for_user(bob, "no-such-service") is None
+    assert Service.objects.get_for_user(AnonymousUser(), "chat") is None

@@ -1,7 +1,7 @@
 """`make bench`: the figures the issues hold the portal to, measured on this machine.
 
 For SQLite and PostgreSQL in turn, it migrates a scratch database, serves the portal with
-gunicorn as `make run` does, runs the EAS emulator in this process, and measures:
+gunicorn as `make run` does, runs the EAS emulator in a process of its own, and measures:
   (a) the time the portal adds to a call: POST /api/services/<slug>/invoke against the
       emulator's echo route, minus a direct requests.Session call to the same route, paired;
   (b) the history page and GET /api/calls with 1,000,000 call rows: unfiltered, by service,
@@ -11,6 +11,7 @@ It prints a Markdown table. Run it as `make bench` (not part of `make test`).
 """
 
 import base64
+import json
 import os
 import secrets
 import socket
@@ -133,14 +134,11 @@ class Portal:
             [str(gunicorn), "easportal.wsgi", "--bind", f"127.0.0.1:{self.port}",
              "--worker-class", "gthread", "--workers", "2", "--threads", "8"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                if requests.get(self.url + "/health", timeout=5).ok:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not start")
+        try:
+            wait_for(self.url + "/health")
+        except SystemExit:
+            self.stop()
+            raise
 
     def session(self):
         session = requests.Session()
@@ -154,6 +152,16 @@ class Portal:
     def stop(self):
         self.process.terminate()
         self.process.wait(10)
+
+
+def wait_for(url, **kwargs):
+    for _ in range(200):
+        try:
+            if requests.get(url, timeout=5, **kwargs).ok:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.1)
+    sys.exit(f"{url} did not answer")
 
 
 def timed(function, runs):
@@ -196,7 +204,8 @@ def _measure(portal, emulator):
     def portal_call():
         assert session.post(f"{portal.url}/api/services/echo/invoke", json=invoke).ok
 
-    for _ in range(50):  # warm both paths: connections, caches, templates
+    warm_until = time.monotonic() + 3  # both paths: connections, caches, templates
+    while time.monotonic() < warm_until:
         direct_call()
         portal_call()
     pairs = [(timed(direct_call, 1)[0], timed(portal_call, 1)[0]) for _ in range(PAIRS)]
@@ -210,20 +219,36 @@ def _measure(portal, emulator):
             url = portal.url + path + query
             assert session.get(url).ok
             results[f"{kind} {name}"] = summary(timed(lambda u=url: session.get(u), PAGE_RUNS))
-    emulator.app.clear()
+    # The echo route tells which connection each call came on.
     fresh = portal.session()  # one new client connection, as a new API client would have
+    ports = set()
     for _ in range(100):
-        assert fresh.post(f"{portal.url}/api/services/echo/invoke", json=invoke).ok
-    results["connections"] = str(len({seen["client_port"] for seen in emulator.app.received}))
+        call = fresh.post(f"{portal.url}/api/services/echo/invoke", json=invoke).json()
+        ports.add(json.loads(call["response_body"])["client_port"])
+    results["connections"] = str(len(ports))
     return results
 
 
 class Emulator:
+    """The emulator in a process of its own, as `make run` starts it."""
+
     def __init__(self):
-        self.server, self.thread = eas_emulator.start_in_thread()
-        self.app = self.server.application
-        self.base = f"http://127.0.0.1:{self.server.effective_port}/api/predict/demo-echo"
+        port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "eas_emulator", "--port", str(port)], cwd=ROOT,
+            env=environment("sqlite:////nonexistent", tempfile.gettempdir()),
+            stdout=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{port}/api/predict/demo-echo"
         self.token = eas_emulator.DEMO_SERVICES["demo-echo"]["token"]
+        try:
+            wait_for(self.base + "/echo", headers={"Authorization": self.token})
+        except SystemExit:
+            self.stop()
+            raise
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
 
 
 def postgres_database():
@@ -262,7 +287,7 @@ def main():
         finally:
             subprocess.run(["psql", f"{PG_SERVER}/postgres", "-qc",
                             f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
-    eas_emulator.stop(emulator.server, emulator.thread)
+    emulator.stop()
     print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for key, label in ROWS_SHOWN:
