@@ -135,3 +135,18 @@ def test_the_compiled_lookup_finds_what_for_user_finds(service, alice, bob, char
     assert Service.objects.get_for_user(charlie, "chat") is None
     assert Service.objects.get_for_user(bob, "no-such-service") is None
     assert Service.objects.get_for_user(AnonymousUser(), "chat") is None
+
+
+def test_a_wrong_token_is_sent_and_its_401_recorded(acme, bob, emulator):
+    service = make_service(acme, slug="stale", kind="custom",
+                           public_endpoint=emulator.base("demo-echo"), vpc_endpoint="",
+                           token="an-outdated-token-0000", default_path="/echo")
+    call = calls.call(bob, service, CallRequest())
+    assert call.status == 401 and call.status_class == "4xx" and call.error == ""
+    assert "Authorization failed" in bytes(call.response_body).decode()
+
+
+def test_a_wrong_path_is_sent_and_its_404_recorded(echo_service, bob, emulator):
+    call = calls.call(bob, echo_service, CallRequest(path="/v1/chat/completion"))
+    assert call.status == 404 and call.url.endswith("/api/predict/eas-style/v1/chat/completion")
+    assert "base address" in bytes(call.response_body).decode()
