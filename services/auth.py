@@ -1,4 +1,21 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from services.compiled import CompiledQuery
+
+_USER_BY_PK = CompiledQuery(
+    get_user_model(), lambda pk: get_user_model()._default_manager.filter(pk=pk), pk=-7301)
+
+
+class UserBackend(ModelBackend):
+    """Django's ModelBackend, with the lookup of the logged-in user that every request makes
+    compiled once (services/compiled.py)."""
+
+    def get_user(self, user_id):
+        user = _USER_BY_PK.first(pk=user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
 
 
 def client_address(request):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from services import endpoints, tokens
+from services.compiled import CompiledQuery
 
 # Words that would shadow a page of their own under /services/ or /teams/.
 RESERVED_SLUGS = {"new"}
@@ -142,44 +143,26 @@ class ServiceQuerySet(models.QuerySet):
         return self.filter(team__memberships__user_id=user.pk)
 
     def get_for_user(self, user, slug):
-        """for_user(user).select_related("team").get(slug=slug), or None.
-
-        Every call starts with this lookup, and compiling its query took ten times longer
-        than running it: the SQL is compiled from that very queryset once per process.
-        """
+        """for_user(user).get(slug=slug) with the team's slug, or None; every call starts
+        with this lookup, so it runs compiled (services/compiled.py)."""
         if not user.is_authenticated:
             return None
-        statement = _service_lookup(self.db, user.is_superuser)
-        return statement.run(user.pk, slug)
-
-
-class _CompiledLookup:
-    USER_PK, SLUG = -7301, "\x00slug"  # stand-ins, found again among the compiled parameters
-
-    def __init__(self, alias, superuser):
-        stand_in = SimpleNamespace(pk=self.USER_PK, is_authenticated=True, is_superuser=superuser)
-        queryset = (Service.objects.using(alias).for_user(stand_in).filter(slug=self.SLUG)
-                    .annotate(team_slug=models.F("team__slug")))
-        self.sql, params = queryset.query.get_compiler(alias).as_sql()
-        self.params = [{self.USER_PK: "user", self.SLUG: "slug"}.get(p, p) for p in params]
-        self.alias = alias
-
-    def run(self, user_pk, slug):
-        values = {"user": user_pk, "slug": slug}
-        found = list(Service.objects.db_manager(self.alias).raw(
-            self.sql, [values.get(p, p) for p in self.params]))
-        if not found:
-            return None
-        service = found[0]
-        # The team as far as the query read it; any other field loads when first used.
-        service.team = Team.from_db(self.alias, ["id", "slug"], [service.team_id,
-                                                                  service.team_slug])
+        lookup = _SUPERUSER_SERVICE if user.is_superuser else _MEMBER_SERVICE
+        service = lookup.first(user_pk=user.pk, slug=slug)
+        if service is not None:
+            # The team as far as the query read it; any other field loads when first used.
+            service.team = Team.from_db(service._state.db, ["id", "slug"],
+                                        [service.team_id, service.team_slug])
         return service
 
 
-@lru_cache(maxsize=8)
-def _service_lookup(alias, superuser):
-    return _CompiledLookup(alias, superuser)
+def _visible_service(superuser):
+    def build(user_pk, slug):
+        user = SimpleNamespace(pk=user_pk, is_authenticated=True, is_superuser=superuser)
+        return (Service.objects.for_user(user).filter(slug=slug)
+                .annotate(team_slug=models.F("team__slug")))
+
+    return CompiledQuery(Service, build, user_pk=-7301, slug="\x00slug")
 
 
 class Service(models.Model):
@@ -324,6 +307,10 @@ class Service(models.Model):
             self.region = region
         if errors:
             raise ValidationError(errors)
+
+
+_MEMBER_SERVICE = _visible_service(superuser=False)
+_SUPERUSER_SERVICE = _visible_service(superuser=True)
 
 
 class CallQuerySet(models.QuerySet):

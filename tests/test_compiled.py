@@ -1,0 +1,39 @@
+"""The lookups every request makes, compiled once: they must find exactly what the ORM finds."""
+
+from datetime import timedelta
+
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from services.auth import UserBackend
+from services.sessions import SessionStore
+
+
+def logged_in_session(user):
+    client = Client()
+    client.force_login(user)
+    return client, client.cookies["sessionid"].value
+
+
+def test_a_logged_in_session_is_found_and_loads_its_user(alice, acme):
+    client, key = logged_in_session(alice)
+    assert SessionStore(key).load()["_auth_user_id"] == str(alice.pk)
+    assert client.get(reverse("service_list")).status_code == 200
+
+
+def test_an_expired_or_unknown_session_is_not(alice):
+    client, key = logged_in_session(alice)
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(1))
+    assert SessionStore(key).load() == {}
+    assert SessionStore("no-such-session-key-0000000000").load() == {}
+    assert client.get(reverse("service_list")).status_code == 302  # back to the login page
+
+
+def test_the_backend_loads_active_users_only(alice, bob):
+    assert UserBackend().get_user(alice.pk) == alice
+    bob.is_active = False
+    bob.save()
+    assert UserBackend().get_user(bob.pk) is None
+    assert UserBackend().get_user(987654) is None
