@@ -167,7 +167,9 @@ if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3",
 _db = DATABASES["default"]
 # Keep connections across requests: opening one per request costs more than the request.
 _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 600)
-_db["CONN_HEALTH_CHECKS"] = True
+# Off by default: on PostgreSQL the check is a round trip on every request. After a
+# database restart, a kept connection fails once and is then replaced.
+_db["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", False)
 if _db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_PREPARED_STATEMENTS",
                                                                    True):
     # Server-side parameters let PostgreSQL keep each query's plan once it has run a few

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from services import client, endpoints, tokens
+from services.compiled import CompiledInsert
 from services.models import Call, Service, host_policy
 
 REDACTED = "[redacted]"
 SECRET_HEADER_WORDS = ("token", "key", "secret", "auth")
 DEFAULT_HEADERS = {"Content-Type": "application/json"}
 MAX_PATH_CHARS = 2000
+_INSERT_CALL = CompiledInsert(Call)
 
 
 @dataclass
@@ -112,7 +114,7 @@ def record(user, service, kind, path, outbound, token, response):
     failed = isinstance(response, client.CallError)
     error = _translated(response) if failed else response.error
     status = None if failed else response.status
-    return Call.objects.create(
+    return _INSERT_CALL.create(
         team=service.team, service=service, service_slug=service.slug,
         service_name=service.name, user=user, username=user.get_username(), endpoint=kind,
         method=outbound.method, path=redact_text(path, token),

@@ -11,6 +11,7 @@ It prints a Markdown table. Run it as `make bench` (not part of `make test`).
 """
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -178,52 +179,65 @@ def summary(times):
     return f"{statistics.median(ordered):.2f} / {ordered[int(len(ordered) * 0.95) - 1]:.2f}"
 
 
-def measure(vendor, database_url, emulator):
-    with tempfile.TemporaryDirectory(prefix="easportal-bench-") as scratch:
+class Target:
+    """A seeded database and the portal serving it."""
+
+    def __init__(self, vendor, database_url, emulator, stack):
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="easportal-bench-"))
         if vendor == "sqlite":
             database_url = f"sqlite:///{scratch}/bench.sqlite3"
         env = environment(database_url, scratch)
-        seconds = seed(env, vendor, emulator)
-        portal = Portal(env)
-        try:
-            return _measure(portal, emulator) | {"seed": f"{ROWS:,} rows in {seconds:.0f} s"}
-        finally:
-            portal.stop()
+        self.seconds = seed(env, vendor, emulator)
+        self.portal = Portal(env)
+        stack.callback(self.portal.stop)
+        self.session = self.portal.session()
+        self.invoke_url = f"{self.portal.url}/api/services/echo/invoke"
 
 
-def _measure(portal, emulator):
-    session = portal.session()
+INVOKE = {"path": "/echo", "body": '{"messages": [{"role": "user", "content": "hello!"}]}'}
+
+
+def added_time(targets, emulator):
+    """(a), for every target in the same minutes: machine load drifts, so the direct call is
+    timed right before each call through a portal, and the portals take turns."""
     direct = requests.Session()
-    body = b'{"messages": [{"role": "user", "content": "hello!"}]}'
     headers = {"Authorization": emulator.token, "Content-Type": "application/json"}
-    invoke = {"path": "/echo", "body": body.decode()}
 
     def direct_call():
-        assert direct.post(emulator.base + "/echo", data=body, headers=headers).ok
+        assert direct.post(emulator.base + "/echo", data=INVOKE["body"], headers=headers).ok
 
-    def portal_call():
-        assert session.post(f"{portal.url}/api/services/echo/invoke", json=invoke).ok
-
-    warm_until = time.monotonic() + 3  # both paths: connections, caches, templates
+    calls = {target: (lambda t=target: t.session.post(t.invoke_url, json=INVOKE).raise_for_status())
+             for target in targets}
+    warm_until = time.monotonic() + 3  # connections, caches, prepared statements
     while time.monotonic() < warm_until:
         direct_call()
-        portal_call()
-    pairs = [(timed(direct_call, 1)[0], timed(portal_call, 1)[0]) for _ in range(PAIRS)]
-    results = {
-        "direct": summary([d for d, _ in pairs]),
-        "invoke": summary([p for _, p in pairs]),
-        "added": summary([p - d for d, p in pairs]),
-    }
+        for call in calls.values():
+            call()
+    pairs = {target: [] for target in targets}
+    for n in range(PAIRS):
+        order = targets if n % 2 == 0 else targets[::-1]
+        for target in order:
+            pairs[target].append((timed(direct_call, 1)[0], timed(calls[target], 1)[0]))
+    return {target: {"direct": summary([d for d, _ in pairs[target]]),
+                     "invoke": summary([p for _, p in pairs[target]]),
+                     "added": summary([p - d for d, p in pairs[target]])}
+            for target in targets}
+
+
+def history_and_connections(target):
+    """(b) and (c) for one target."""
+    results = {"seed": f"{ROWS:,} rows in {target.seconds:.0f} s"}
     for name, query in [("all", ""), ("service", "?service=svc-3"), ("status", "?status=4xx")]:
         for kind, path in [("page", "/calls/"), ("api", "/api/calls")]:
-            url = portal.url + path + query
-            assert session.get(url).ok
-            results[f"{kind} {name}"] = summary(timed(lambda u=url: session.get(u), PAGE_RUNS))
+            url = target.portal.url + path + query
+            assert target.session.get(url).ok
+            results[f"{kind} {name}"] = summary(
+                timed(lambda u=url: target.session.get(u), PAGE_RUNS))
     # The echo route tells which connection each call came on.
-    fresh = portal.session()  # one new client connection, as a new API client would have
+    fresh = target.portal.session()  # a new client connection, as a new API client has
     ports = set()
     for _ in range(100):
-        call = fresh.post(f"{portal.url}/api/services/echo/invoke", json=invoke).json()
+        call = fresh.post(target.invoke_url, json=INVOKE).json()
         ports.add(json.loads(call["response_body"])["client_port"])
     results["connections"] = str(len(ports))
     return results
@@ -278,16 +292,19 @@ ROWS_SHOWN = [
 
 
 def main():
-    emulator = Emulator()
-    columns = {"SQLite": measure("sqlite", None, emulator)}
-    database = postgres_database()
-    if database:
-        try:
-            columns["PostgreSQL"] = measure("postgresql", f"{PG_SERVER}/{database}", emulator)
-        finally:
-            subprocess.run(["psql", f"{PG_SERVER}/postgres", "-qc",
-                            f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
-    emulator.stop()
+    with contextlib.ExitStack() as stack:
+        emulator = Emulator()
+        stack.callback(emulator.stop)
+        targets = {"SQLite": Target("sqlite", None, emulator, stack)}
+        database = postgres_database()
+        if database:
+            stack.callback(subprocess.run, ["psql", f"{PG_SERVER}/postgres", "-qc",
+                                            f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
+            targets["PostgreSQL"] = Target("postgresql", f"{PG_SERVER}/{database}", emulator,
+                                           stack)
+        added = added_time(list(targets.values()), emulator)
+        columns = {name: added[target] | history_and_connections(target)
+                   for name, target in targets.items()}
     print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for key, label in ROWS_SHOWN:
