@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
+# gunicorn's workers touch a file on every loop to show they are alive: in memory, not on disk.
+GUNICORN_TMP := $(if $(wildcard /dev/shm),--worker-tmp-dir /dev/shm)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint bench chromium
@@ -34,7 +36,7 @@ run: $(VENV)/.run-deps
 	emulator=$$!; trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
 	echo "easportal on http://$(HOST):$(PORT)/"; \
 	$(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --worker-class gthread \
-		--workers 2 --threads 8 --access-logfile -
+		--workers 2 --threads 8 $(GUNICORN_TMP) --access-logfile -
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
