@@ -11,7 +11,7 @@ CHROMIUM ?= /usr/bin/chromium
 GUNICORN_TMP := $(if $(wildcard /dev/shm),--worker-tmp-dir /dev/shm)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench chromium
+.PHONY: run test lint bench chromium node
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "easportal needs Python 3.11 or newer; set PYTHON=python3.x" or 0)'
@@ -41,12 +41,23 @@ run: $(VENV)/.run-deps
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 
-test: lint chromium
+test: lint chromium node
 	$(BIN)/pytest
 
 # The speed targets of the issues, on SQLite and PostgreSQL; prints a table. Not part of `make test`.
 bench: $(VENV)/.test-deps
 	$(BIN)/python tests/bench/run.py
+
+# Node.js runs the fetch snippets in the tests.
+node:
+	@if ! command -v node >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs; \
+		else \
+			echo "Node.js is missing; install it with: sudo apt-get update && sudo apt-get install -y nodejs"; \
+			exit 1; \
+		fi; \
+	fi
 
 # Debian's Chromium, driven by Playwright: never a browser download.
 chromium:

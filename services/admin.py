@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from services.models import Membership, Service, Team
+from services.models import AuditEvent, Membership, Service, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -35,3 +35,20 @@ class ServiceAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["team", "user", "role"]
     list_filter = ["role", "team"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "username", "action", "service_slug"]
+    list_filter = ["action"]
+    search_fields = ["username", "service_slug"]
+
+    # An audit trail is read, not written, from the admin.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -43,12 +43,16 @@ def _translated(error):
     return _(error.message) % error.params
 
 
-def build_request(service, request):
-    """The outbound request for a call, with the token; raises CallRefused."""
+def read_token(service):
     try:
-        token = service.read_token()
+        return service.read_token()
     except tokens.TokenUnreadable as exc:
         raise CallRefused(409, str(exc)) from None
+
+
+def prepare(service, request):
+    """(endpoint kind, path as given, outbound request) for a call, without the token, which
+    the caller adds; raises CallRefused. Snippets are made from the same request."""
     kind = request.endpoint or service.default_endpoint
     if kind not in Service.EndpointKind.values:
         raise CallRefused(400, _("The endpoint must be “public” or “vpc”."))
@@ -78,8 +82,7 @@ def build_request(service, request):
         client.check_request(outbound)
     except client.Refused as exc:
         raise CallRefused(exc.status, _translated(exc), **_size_of(exc)) from None
-    outbound.headers = {**headers, "Authorization": token}
-    return kind, path, outbound, token
+    return kind, path, outbound
 
 
 def call(user, service, request):
@@ -92,7 +95,9 @@ def call(user, service, request):
     service = Service.objects.get_for_user(user, slug)
     if service is None:
         raise CallRefused(404, _("There is no service “%(slug)s”.") % {"slug": slug})
-    kind, path, outbound, token = build_request(service, request)
+    token = read_token(service)
+    kind, path, outbound = prepare(service, request)
+    outbound.headers = {**outbound.headers, "Authorization": token}
     try:
         response = client.send(
             outbound, policy=host_policy(), deadline_s=service.timeout_s,

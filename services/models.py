@@ -404,3 +404,25 @@ class Call(models.Model):
             return Call.StatusClass.FAILED
         # http.client accepts any three digits; keep odd ones in the nearest class.
         return f"{min(max(status // 100, 2), 5)}xx"
+
+
+class AuditEvent(models.Model):
+    """Something worth knowing later who did: for now, a snippet exported with the real token."""
+
+    class Action(models.TextChoices):
+        TOKEN_EXPORT = "token_export", _("Snippet exported with the real token")
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
+    service_slug = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.service_slug}"
