@@ -95,6 +95,9 @@ def check_request(request):
         if name.lower() in TRANSPORT_HEADERS:
             raise Refused(400, _("The %(name)s header is set by the portal and cannot be given."),
                           name=name)
+        if value[:1] in (" ", "\t"):
+            raise Refused(400, _("The value of the header %(name)s starts with a space; remove "
+                                 "it."), name=name)
         if _BAD_VALUE.search(value):
             raise Refused(400, _("The value of the header %(name)s contains a line break or "
                                  "control character."), name=name)

@@ -77,11 +77,15 @@ _EAS_HOST = re.compile(
 )
 _SERVICE_PATH = re.compile(r"/api/predict/(?P<name>[^/?#]+)(?:/.*)?", re.DOTALL)
 
-# What a joined URL keeps literal is exactly what requests' requote_uri keeps (but "#", which
-# is refused), so the URL recorded is the URL sent and browsers leave it alone too; "[" and "]"
-# stay, as both keep them ("?x=[1]"). Anything else, and a "%" without two hex digits after it,
-# is percent-encoded as UTF-8. The builder's JavaScript should use this same expression.
-_UNSAFE = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,/:;=?@\[\]%]")
+# A joined URL is written the way the portal's HTTP client (requests on urllib3) puts it on
+# the wire, so that the URL shown, the URL recorded and the URL sent are one: letters, digits
+# and -._~!$&'()*+,/:;=?@ stay; anything else, "[" and "]" included, and a "%" without two hex
+# digits after it, is percent-encoded as UTF-8; an existing %XX stays, in upper case, unless it
+# stands for a letter, digit or -._~, which are equivalent unencoded (RFC 3986, 6.2.2). The
+# builder's JavaScript (static/js/join.js) applies the same two expressions.
+_UNSAFE = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,/:;=?@%]")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
 def _ipv4_number(part):
@@ -241,7 +245,9 @@ def _parse_host(text):
 
 
 def _encode(text):
-    return _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode("utf-8")), text)
+    text = _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode("utf-8")), text)
+    return _ESCAPE.sub(lambda m: chr(int(m[1], 16)) if chr(int(m[1], 16)) in _UNRESERVED
+                       else f"%{m[1].upper()}", text)
 
 
 def _has_dot_segment(path):
@@ -428,7 +434,7 @@ def join_url(base: str, path: str) -> str:
     # The same rule runs in the builder's JavaScript; tests/join_cases.json drives both.
     base = base.rstrip("/")
     if not path:
-        return base
+        return _with_root(base)
 
     def refused(message):
         return PathError(message, path=path)
@@ -456,4 +462,16 @@ def join_url(base: str, path: str) -> str:
                         "endpoint; remove it."))
     if not path.startswith(("/", "?")):
         path = "/" + path
-    return base + _encode(path)
+    path = _encode(path)
+    if path.endswith("?") and path.count("?") == 1:
+        path = path[:-1]  # an empty query is not sent
+    return _with_root(base + path)
+
+
+def _with_root(url):
+    # A URL with no path at all is sent with "/": http://h?x=1 goes out as http://h/?x=1.
+    scheme, separator, rest = url.partition("://")
+    authority, query_mark, query = rest.partition("?")
+    if not separator or "/" in authority:
+        return url
+    return f"{scheme}://{authority}/{query_mark}{query}"

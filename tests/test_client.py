@@ -83,6 +83,7 @@ def test_one_byte_more_is_refused_and_nothing_is_sent(echo, auth, emulator, body
     ({"Host": "evil.example.com"}, 400),
     ({"Content-Length": "5"}, 400),
     ({"X-Chinese": "中文"}, 400),
+    ({"X-Spaced": " leading"}, 400),
 ])
 def test_bad_headers_are_refused_before_sending(echo, auth, emulator, headers, status):
     with pytest.raises(client.Refused) as refused:

@@ -2,6 +2,7 @@
 table drives the browser's JavaScript in tests/e2e/test_join_js.py)."""
 
 import pytest
+import requests
 
 from services.endpoints import PathError, join_url
 from tests.test_endpoints import JOIN_CASES, assert_readable
@@ -40,3 +41,9 @@ def test_it_joins_onto_a_base_given_with_its_trailing_slash():
 def test_it_refuses_a_path_that_is_not_utf8():
     with pytest.raises(PathError):
         join_url("http://h", "/\ud800")
+
+
+@pytest.mark.parametrize("base, path, url", [join_case(row) for row in JOIN_CASES["ok"]])
+def test_the_joined_url_is_the_one_requests_puts_on_the_wire(base, path, url):
+    # The portal sends with requests: the URL shown, recorded and sent must be one.
+    assert requests.Request("GET", join_url(base, path)).prepare().url == url

@@ -7,18 +7,35 @@
 
   var CONTROL = /[\x00-\x1f\x7f-\x9f\ud800-\udfff]/u;
   var DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
-  // What stays literal is what requests' requote_uri keeps; "%" only before two hex digits.
-  var UNSAFE = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,/:;=?@\[\]%]/gu;
+  // Written as the portal's HTTP client puts a URL on the wire (see endpoints.py): anything
+  // but these characters is percent-encoded; an existing %XX is upper-cased, or decoded when it
+  // stands for a letter, digit or -._~.
+  var UNSAFE = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,/:;=?@%]/gu;
+  var ESCAPE = /%([0-9A-Fa-f]{2})/g;
+  var UNRESERVED = /^[A-Za-z0-9\-._~]$/;
   var encoder = new TextEncoder();
 
   function encode(text) {
-    return text.replace(UNSAFE, function (match) {
+    text = text.replace(UNSAFE, function (match) {
       var out = "";
       encoder.encode(match).forEach(function (byte) {
         out += "%" + (byte < 16 ? "0" : "") + byte.toString(16).toUpperCase();
       });
       return out;
     });
+    return text.replace(ESCAPE, function (match, hex) {
+      var char = String.fromCharCode(parseInt(hex, 16));
+      return UNRESERVED.test(char) ? char : "%" + hex.toUpperCase();
+    });
+  }
+
+  // A URL with no path at all is sent with "/": http://h?x=1 goes out as http://h/?x=1.
+  function withRoot(url) {
+    var start = url.indexOf("://") + 3;
+    var end = url.indexOf("?", start);
+    var authority = end === -1 ? url.slice(start) : url.slice(start, end);
+    if (authority.indexOf("/") !== -1) return url;
+    return url.slice(0, start) + authority + "/" + (end === -1 ? "" : url.slice(end));
   }
 
   function hasDotSegment(path) {
@@ -39,11 +56,14 @@
 
   function joinUrl(base, path) {
     base = base.replace(/\/+$/, "");
-    if (!path) return { url: base };
+    if (!path) return { url: withRoot(base) };
     var refused = refusalOf(path);
     if (refused) return { refused: refused };
     if (path[0] !== "/" && path[0] !== "?") path = "/" + path;
-    return { url: base + encode(path) };
+    path = encode(path);
+    // An empty query is not sent.
+    if (path.slice(-1) === "?" && path.indexOf("?") === path.length - 1) path = path.slice(0, -1);
+    return { url: withRoot(base + path) };
   }
 
   function refusalText(code, path, messages) {
