@@ -163,7 +163,9 @@ def render(request, target, token_mode, token=None):
     template = engines["django"].engine.get_template(f"services/snippets/{target}.txt")
     # Autoescape off: the values are quoted for their language, and HTML escaping would
     # change them; the page escapes the whole text when it shows it.
-    return template.render(Context(context, autoescape=False))
+    # Template.render marks its output safe for HTML; a snippet is plain text, to be escaped
+    # wherever a page shows it.
+    return str.__str__(template.render(Context(context, autoescape=False)))
 
 
 def _notes(request, token_mode):

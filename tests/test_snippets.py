@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import replace
 
 import pytest
+from django.utils.safestring import SafeData
 from httpie.cli.argtypes import KeyValueArgType
 from httpie.cli.constants import SEPARATOR_GROUP_ALL_ITEMS
 
@@ -463,3 +464,9 @@ def test_from_call_still_works_once_the_service_changed_or_went(acme, bob):
     assert request.body == b'{"model": "m", "messages": []}'
     assert "LLM services only" in snippets.unavailable_reason(request, "openai")
     assert snippets.unavailable_reason(request, "curl") is None
+
+
+def test_a_snippet_is_plain_text_that_a_page_must_escape(acme):
+    request = snippets.from_request(make_service(acme), CallRequest(body=b"<script>x</script>"))
+    text = snippets.render(request, "curl", "env")
+    assert type(text) is str and not isinstance(text, SafeData)
