@@ -5,7 +5,6 @@ easportal/urls.py mounts this module with include(): `urlpatterns` below wraps n
 so that a logged-out client gets 401 JSON instead of the login redirect that every page gets.
 """
 
-import base64
 import json
 import logging
 from contextlib import contextmanager
@@ -21,18 +20,16 @@ from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI, Query, Status
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 
 from services import api_schemas as schemas
-from services import calls
 from services.client import GATEWAY_BODY_LIMIT
 from services.forms import validate_token_text
-from services.history import CallFilter, error_text
-from services.models import Call, LastMaintainer, Membership, Role, Service, Team
+from services.models import LastMaintainer, Membership, Role, Service, Team
 
 log = logging.getLogger(__name__)
 
@@ -360,60 +357,9 @@ def service_delete(request, slug: str):
     return Status(204, None)
 
 
-@api.post("/services/{slug:slug}/invoke", tags=["calls"],
-          response={200: schemas.CallOut, 413: schemas.ErrorOut, **ERRORS})
-def service_invoke(request, slug: str, payload: schemas.InvokeIn):
-    """Send a request; 200 with the recorded call whatever the upstream answered."""
-    if payload.body is not None and payload.body_base64 is not None:
-        raise APIError(400, _("Give either body or body_base64, not both."))
-    body = None
-    if payload.body is not None:
-        body = payload.body.encode()
-    elif payload.body_base64 is not None:
-        try:
-            body = base64.b64decode(payload.body_base64, validate=True)
-        except ValueError:
-            raise APIError(400, _("body_base64: this is not valid base64.")) from None
-    request_to_send = calls.CallRequest(
-        endpoint=payload.endpoint, method=payload.method, path=payload.path,
-        headers=payload.headers, body=body,
-    )
-    try:
-        # call() finds the service through the user's teams: 404 for anyone else's.
-        call = calls.call(request.user, slug, request_to_send)
-    except calls.CallRefused as exc:
-        raise APIError(exc.status, exc.message, **exc.extra) from None
-    return _call_response(call, call.team.slug)
-
-
-def _call_response(call, team_slug):
-    # The dict is already the Call schema's shape: answering it as is skips validating it
-    # again, on the call path where every fraction of a millisecond is added to the upstream's.
-    return JsonResponse(schemas.call_out(call, team_slug))
-
-
-# History
-
-@api.get("/calls", response={200: schemas.CallPage, **ERRORS}, tags=["calls"])
-def call_list(request, filters: Query[schemas.CallQuery]):
-    """Your teams' calls, newest first, a page at a time (pass `next` as `cursor`)."""
-    form = CallFilter(request.GET, user=request.user)
-    if not form.is_valid():
-        raise APIError(400, error_text(form))
-    rows, next_cursor = form.page(fields=None)
-    slugs = dict(Team.objects.filter(pk__in={row.team_id for row in rows})
-                 .values_list("pk", "slug")) if rows else {}
-    return JsonResponse({"items": [schemas.call_out(row, slugs[row.team_id]) for row in rows],
-                         "next": None if next_cursor is None else str(next_cursor)})
-
-
-@api.get("/calls/{int:id}", response={200: schemas.CallOut, **ERRORS}, tags=["calls"])
-def call_get(request, id: int):
-    call = Call.objects.for_user(request.user).select_related("team").filter(pk=id).first()
-    if call is None:
-        raise APIError(404, _("There is no call %(id)s.") % {"id": id})
-    return _call_response(call, call.team.slug)
-
+# The routes of calls, history and snippets are in services/api_calls.py; importing it
+# registers them on `api` before the URL patterns below are built.
+from services import api_calls  # noqa: E402, F401
 
 # URLs: ninja's patterns, answering 401 JSON to a logged-out client (not the login redirect
 # LoginRequiredMiddleware gives pages), and JSON for ninja's few non-JSON answers.

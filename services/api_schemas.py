@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
+from services import snippets
 from services.models import Role, Service
 
 
@@ -137,6 +138,21 @@ class InvokeIn(Input):
     headers: dict[str, UnicodeText] | None = None
     body: UnicodeText | None = Field(None, description="Text, sent as UTF-8.")
     body_base64: str | None = Field(None, description="Bytes, instead of body.")
+
+
+class SnippetIn(InvokeIn):
+    """A request not sent, as an invoke body, and the snippet wanted for it."""
+
+    service: Text = Field(description="The service's slug.")
+    lang: Text = Field("curl", description="One of: " + ", ".join(snippets.TARGETS))
+    token: Text = Field("env", description="One of: " + ", ".join(snippets.TOKEN_MODES)
+                        + "; real is for the team's maintainers, and recorded.")
+
+
+class SnippetQuery(Schema):
+    lang: str = Field("curl", description="One of: " + ", ".join(snippets.TARGETS))
+    token: str = Field("env", description="One of: " + ", ".join(snippets.TOKEN_MODES)
+                       + "; real is for the team's maintainers, and recorded.")
 
 
 class CallOut(Schema):

@@ -11,12 +11,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from services import calls, endpoints
+from services import calls, endpoints, snippets
 from services.client import GATEWAY_BODY_LIMIT
 from services.history import CallFilter, error_text
 from services.models import Call, Service
 from services.views import _get_service_for_user
 
+# Server-rendered on a call's page; "real" comes through the API, for maintainers only.
+PAGE_TOKEN_MODES = ("env", "placeholder")
+# Above this many body bytes, a call's page renders only the first snippet, and the panel
+# fetches the others when picked: twelve copies of a large body would make a heavy page.
+SNIPPET_INLINE_BODY_BYTES = 16 * 1024
+HIGHLIGHT_LANGUAGES = {".sh": "shell", ".py": "python", ".mjs": "javascript", ".js": "javascript"}
 LLM_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/embeddings")
 HEX_PREVIEW_BYTES = 64
 # One path per way join_url refuses one: the page shows the server's own (translated) message.
@@ -164,6 +170,7 @@ def service_builder(request, slug):
         "service": service, "call": call, "draft": draft, "presets": presets,
         "endpoint_choices": choices, "methods": Service.Method.values,
         "url": url, "url_refused": refused, "config": config, "limit": GATEWAY_BODY_LIMIT,
+        "snippet_panel": snippet_panel_for_builder(request.user, service),
     })
 
 
@@ -252,6 +259,7 @@ def call_detail(request, id):
         "request_body": _body_view(call.request_body),
         "response_body": _body_view(call.response_body),
         "builder_url": _builder_url(service, call) if service else None,
+        "snippet_panel": snippet_panel_for_call(request.user, call, service),
     })
 
 
@@ -290,3 +298,91 @@ def call_send_again(request, id):
         messages.success(request, _("Sent again: %(status)s %(reason)s.") % {
             "status": new_call.status, "reason": _reason(new_call.status)})
     return redirect("call_detail", id=new_call.pk)
+
+
+# The snippet panel (templates/services/includes/snippet_panel.html): on a call's page it
+# starts from snippets rendered here; on the builder, static/js/snippets.js asks the API for
+# the snippet of the form as it stands.
+
+def _snippet_tab(target, reason=None):
+    filename = snippets.FILENAMES[target]
+    extension = filename[filename.rfind("."):]
+    return {"target": target, "label": snippets.TARGET_LABELS[target], "filename": filename,
+            "language": HIGHLIGHT_LANGUAGES.get(extension, "shell"), "reason": reason,
+            "texts": []}
+
+
+def _real_token_choice(user, team, service):
+    """None when the user may not export the real token; else {"refused": why not, or ""}."""
+    if not team.is_maintainer(user):
+        return None
+    if service is None:
+        return {"refused": _("The service no longer exists, so there is no token to export.")}
+    return {"refused": ""}
+
+
+def _snippet_text():
+    # What static/js/snippets.js writes into the panel, translated.
+    return {
+        "loading": _("Loading…"),
+        "copied": _("Copied."),
+        "copyFailed": _("Copying failed: select the snippet and copy it yourself."),
+        "unreachable": _("The portal could not be reached."),
+        "httpError": _("The portal answered %(status)s."),
+        "loggedOut": _("You are logged out: log in again."),
+        "realStale": _("The request changed since this export with the real token."),
+    }
+
+
+def snippet_panel_for_call(user, call, service):
+    """Every target's env and placeholder snippets, or why a target cannot express the call."""
+    panel = {"source": "call", "notes": [], "error": "",
+             "real": _real_token_choice(user, call.team, service),
+             "config": {"url": reverse("api:call_snippet", kwargs={"id": call.pk}),
+                        "text": _snippet_text()}}
+    try:
+        request = snippets.from_call(call)
+    except snippets.SnippetError as exc:
+        panel.update(error=exc.message, selected=snippets.TARGETS[0],
+                     tabs=[_snippet_tab(target) for target in snippets.TARGETS])
+        return panel
+    tabs = [_snippet_tab(target, snippets.unavailable_reason(request, target))
+            for target in snippets.TARGETS]
+    large = len(request.body) > SNIPPET_INLINE_BODY_BYTES
+    rendered = 0
+    for tab in tabs:
+        if tab["reason"] or (large and rendered):
+            continue
+        try:
+            tab["texts"] = [(mode, snippets.render(request, tab["target"], mode))
+                            for mode in PAGE_TOKEN_MODES]
+        except snippets.SnippetError as exc:
+            tab["reason"] = exc.message
+            continue
+        rendered += 1
+    available = [tab for tab in tabs if not tab["reason"]]
+    selected = (available or tabs)[0]
+    panel.update(tabs=tabs, selected=selected["target"], reason=selected["reason"] or "")
+    if selected["texts"]:
+        # The first one is shown as the page loads; the others wait in <template>s.
+        panel["initial"] = selected["texts"][0][1]
+        selected["texts"] = selected["texts"][1:]
+    if request.redacted_headers:
+        panel["notes"].append(
+            _("History redacted the header %(names)s: the snippets carry a named placeholder "
+              "instead of its value; put the value in before running them.")
+            % {"names": ", ".join(request.redacted_headers)})
+    if request.token_in_url_or_body:
+        panel["notes"].append(
+            _("History redacted the token inside the URL or body: the snippets keep "
+              "“%(redacted)s” there, whatever the token mode; put the token back before "
+              "running them.") % {"redacted": calls.REDACTED})
+    return panel
+
+
+def snippet_panel_for_builder(user, service):
+    config = {"url": reverse("api:request_snippet"), "service": service.slug,
+              "text": _snippet_text()}
+    return {"source": "builder", "tabs": [_snippet_tab(target) for target in snippets.TARGETS],
+            "selected": snippets.TARGETS[0], "notes": [], "error": "",
+            "real": _real_token_choice(user, service.team, service), "config": config}

@@ -30,6 +30,8 @@ ROUTES = [
     ("post", "/api/services/chat/invoke", {}),
     ("get", "/api/calls", None),
     ("get", "/api/calls/1", None),
+    ("get", "/api/calls/1/snippet", None),
+    ("post", "/api/snippet", {"service": "chat"}),
     ("get", "/api/openapi.json", None),
 ]
 OBJECT_ROUTES = [route for route in ROUTES if "/acme" in route[1] or "/chat" in route[1]]
@@ -299,6 +301,8 @@ def test_the_openapi_document_lists_every_route(alice):
         "/api/services/{slug}/invoke": ["post"],
         "/api/calls": ["get"],
         "/api/calls/{id}": ["get"],
+        "/api/calls/{id}/snippet": ["get"],
+        "/api/snippet": ["post"],
     }
     assert "token" not in response.json()["components"]["schemas"]["ServiceOut"]["properties"]
 

@@ -13,6 +13,7 @@ BODY_ROUTES = [
     ("post", "/api/services"),
     ("patch", "/api/services/chat"),
     ("post", "/api/services/chat/invoke"),
+    ("post", "/api/snippet"),
 ]
 JSON = "application/json"
 BAD_BODIES = {

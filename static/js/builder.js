@@ -205,4 +205,16 @@
   body.addEventListener("input", updateBody);
   updateUrl();
   updateBody();
+
+  // For static/js/snippets.js, which shows the snippet of the form as it stands:
+  // payload() is the invoke body the form describes ({endpoint, method, path, headers, body});
+  // it throws an Error with a message for the user when the header rows cannot be sent as they
+  // are. csrfToken() is the value for the X-CSRFToken header.
+  window.EasBuilder = {
+    payload: function () {
+      return { endpoint: endpointKind(), method: method.value, path: path.value,
+               headers: headers(), body: body.value };
+    },
+    csrfToken: csrfToken
+  };
 })();

@@ -1,0 +1,231 @@
+/* The snippet panel (templates/services/includes/snippet_panel.html): a tab per target, the
+   token mode, Copy and Download.
+   On a call's page the env and placeholder snippets come with the page; the API is asked only
+   for the real token (each export is recorded, so each is fetched once) and for snippets a
+   page with a large body leaves out. On the builder, the API makes the snippet of the form as
+   it stands (read through EasBuilder.payload, static/js/builder.js), 300 ms after the last
+   edit; with the real token it waits for the user to ask again. */
+(function () {
+  "use strict";
+
+  var panel = document.getElementById("snippet-panel");
+  if (!panel) return;
+  var DEBOUNCE_MS = 300, MAX_CACHED = 40;
+  var config = JSON.parse(document.getElementById("snippet-config").textContent);
+  var text = config.text;
+  var builderForm = panel.getAttribute("data-source") === "builder" ?
+    document.getElementById("builder-form") : null;
+
+  function byId(id) { return document.getElementById(id); }
+  var pre = byId("snippet-body"), code = pre.querySelector("code"), reasonBox = byId("snippet-reason");
+  var copyButton = byId("snippet-copy"), downloadButton = byId("snippet-download");
+  var refreshButton = byId("snippet-refresh"), state = byId("snippet-state");
+  var tabs = Array.prototype.slice.call(panel.querySelectorAll(".snippet-tab"));
+
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
+  }
+
+  function tabFor(target) {
+    return tabs.filter(function (tab) { return tab.getAttribute("data-target") === target; })[0];
+  }
+
+  var selected = tabs.filter(function (tab) {
+    return tab.getAttribute("aria-selected") === "true";
+  })[0] || tabs[0];
+  var current = { target: selected.getAttribute("data-target"), mode: "env", text: null };
+  // key -> {text} or {error, unavailable}: a snippet, or why there is none.
+  var cache = new Map(), generation = 0, timer = null;
+
+  // A call's page: what the server rendered.
+  if (!builderForm) {
+    panel.querySelectorAll("template[data-snippet-text]").forEach(function (template) {
+      cache.set(template.getAttribute("data-target") + "|" + template.getAttribute("data-mode"),
+                { text: template.content.textContent });
+    });
+    if (!pre.hidden) {
+      current.text = code.textContent;
+      cache.set(current.target + "|env", { text: current.text });
+    }
+  }
+
+  function show(entry) {
+    var tab = tabFor(current.target);
+    state.textContent = "";
+    refreshButton.hidden = true;
+    if (entry.text !== undefined) {
+      current.text = entry.text;
+      EasHighlight.render(code, entry.text, tab.getAttribute("data-language"));
+    } else {
+      current.text = null;
+      reasonBox.textContent = entry.error;
+    }
+    pre.hidden = current.text === null;
+    reasonBox.hidden = current.text !== null;
+    copyButton.disabled = downloadButton.disabled = current.text === null;
+  }
+
+  // On the builder a target's availability follows the form: mark the tab as the API answers.
+  // A marked tab stays clickable: picking it shows why there is no snippet.
+  function mark(tab, reason) {
+    tab.classList.toggle("unavailable", !!reason);
+    if (reason) {
+      tab.title = reason;
+    } else {
+      tab.removeAttribute("title");
+    }
+  }
+
+  function request() {
+    if (!builderForm) {
+      return { key: current.target + "|" + current.mode,
+               url: config.url + "?lang=" + encodeURIComponent(current.target) +
+                    "&token=" + encodeURIComponent(current.mode),
+               init: { method: "GET" } };
+    }
+    var payload = EasBuilder.payload();  // throws with a message for the user
+    payload.service = config.service;
+    payload.lang = current.target;
+    payload.token = current.mode;
+    var body = JSON.stringify(payload);
+    return { key: body, url: config.url,
+             init: { method: "POST", body: body,
+                     headers: { "Content-Type": "application/json",
+                                "X-CSRFToken": EasBuilder.csrfToken() } } };
+  }
+
+  function answer(response, raw) {
+    if (response.ok) return { text: raw };
+    var data = null;
+    try { data = JSON.parse(raw); } catch (e) { /* not JSON: reported by status below */ }
+    if (data && typeof data.detail === "string") {
+      return { error: data.detail, unavailable: !!data.unavailable };
+    }
+    return { error: response.status === 401 ? text.loggedOut :
+                      format(text.httpError, { status: response.status }) };
+  }
+
+  // explicit: the user picked a tab or a mode; an edit of the form is not, and does not export
+  // the real token again by itself.
+  function update(explicit) {
+    var wanted;
+    try {
+      wanted = request();
+    } catch (error) {
+      show({ error: error.message });
+      return;
+    }
+    var tab = tabFor(current.target);
+    if (!builderForm && tab.getAttribute("data-reason")) {
+      show({ error: tab.getAttribute("data-reason") });
+      return;
+    }
+    var known = cache.get(wanted.key);
+    if (known) {
+      if (builderForm) mark(tab, known.unavailable ? known.error : "");
+      show(known);
+      return;
+    }
+    if (current.mode === "real" && !explicit) {
+      state.textContent = text.realStale;
+      refreshButton.hidden = false;
+      return;
+    }
+    var mine = ++generation;
+    state.textContent = text.loading;
+    var init = wanted.init;
+    init.credentials = "same-origin";
+    init.headers = Object.assign({ "Accept": "text/plain" }, init.headers);
+    fetch(wanted.url, init).then(function (response) {
+      return response.text().then(function (raw) {
+        if (mine !== generation) return;  // a newer request is on its way
+        var entry = answer(response, raw);
+        if (response.ok || entry.unavailable) {
+          if (cache.size >= MAX_CACHED) cache.clear();
+          cache.set(wanted.key, entry);
+        }
+        if (builderForm && (response.ok || entry.unavailable)) {
+          mark(tab, entry.unavailable ? entry.error : "");
+        }
+        show(entry);
+      });
+    }).catch(function () {
+      if (mine === generation) show({ error: text.unreachable });
+    });
+  }
+
+  tabs.forEach(function (tab) {
+    tab.addEventListener("click", function () {
+      tabs.forEach(function (other) {
+        other.setAttribute("aria-selected", other === tab ? "true" : "false");
+      });
+      current.target = tab.getAttribute("data-target");
+      update(true);
+    });
+  });
+  panel.querySelectorAll("input[name=snippet-token]").forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      current.mode = radio.value;
+      update(true);
+    });
+  });
+  refreshButton.addEventListener("click", function () { update(true); });
+
+  function copyThroughTextarea(value) {
+    // Plain http has no navigator.clipboard: a selected textarea and the copy command do.
+    var area = document.createElement("textarea"), copied = false;
+    area.value = value;
+    area.setAttribute("readonly", "");
+    area.className = "snippet-copy-buffer";
+    document.body.append(area);
+    area.select();
+    try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+    area.remove();
+    copyButton.focus();
+    return copied;
+  }
+
+  function copied(ok) {
+    state.textContent = ok ? text.copied : text.copyFailed;
+  }
+
+  copyButton.addEventListener("click", function () {
+    var value = current.text;
+    if (value === null) return;
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(value).then(function () { copied(true); }, function () {
+        copied(copyThroughTextarea(value));
+      });
+    } else {
+      copied(copyThroughTextarea(value));
+    }
+  });
+
+  downloadButton.addEventListener("click", function () {
+    if (current.text === null) return;
+    var blob = new Blob([current.text], { type: "text/plain;charset=utf-8" });
+    var url = URL.createObjectURL(blob), link = document.createElement("a");
+    link.href = url;
+    link.download = tabFor(current.target).getAttribute("data-filename");
+    link.hidden = true;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    // The download has started by then; the URL would otherwise hold the text until unload.
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  });
+
+  if (builderForm) {
+    var schedule = function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { update(false); }, DEBOUNCE_MS);
+    };
+    // Presets and the header buttons change the form without an input event: clicks count too.
+    ["input", "change", "click"].forEach(function (type) {
+      builderForm.addEventListener(type, schedule);
+    });
+    update(true);
+  } else if (current.text !== null) {
+    show({ text: current.text });
+  }
+})();
