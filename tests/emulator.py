@@ -27,6 +27,18 @@ class RunningEmulator:
     def token(self, name):
         return self.app.services[name]["token"]
 
+    def service(self, team, emulated, **fields):
+        """A portal service of team that calls this emulator's service `emulated`, with its
+        token; an echo service's default path is its /echo route."""
+        from tests.conftest import make_service
+
+        kind = self.app.services[emulated]["kind"]
+        values = {"slug": emulated, "name": emulated.replace("-", " ").title(), "kind": kind,
+                  "public_endpoint": self.base(emulated), "vpc_endpoint": "",
+                  "token": self.token(emulated),
+                  "default_path": "/v1/chat/completions" if kind == "llm" else "/echo"}
+        return make_service(team, **{**values, **fields})
+
 
 @pytest.fixture(scope="session")
 def emulator():

@@ -34,9 +34,7 @@ def invoke(client, data, slug="echo"):
 
 @pytest.fixture
 def echo(acme, emulator):
-    return make_service(acme, slug="echo", name="Echo", kind="custom",
-                        public_endpoint=emulator.base("demo-echo"), vpc_endpoint="",
-                        token=emulator.token("demo-echo"), default_path="/echo")
+    return emulator.service(acme, "demo-echo", slug="echo", name="Echo")
 
 
 @pytest.fixture

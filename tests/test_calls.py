@@ -16,9 +16,7 @@ from tests.conftest import make_service
 
 @pytest.fixture
 def echo_service(acme, emulator):
-    return make_service(acme, slug="echo", kind="custom",
-                        public_endpoint=emulator.base("eas-style"), vpc_endpoint="",
-                        token=emulator.token("eas-style"), default_path="/echo")
+    return emulator.service(acme, "eas-style", slug="echo", kind="custom")
 
 
 def test_it_sends_with_the_stored_token_and_records_the_call(echo_service, bob, emulator):
@@ -109,9 +107,7 @@ def test_a_failed_connection_is_still_recorded(acme, bob):
 
 @pytest.mark.django_db(transaction=True)
 def test_no_transaction_is_open_while_the_call_is_in_flight(acme, bob, emulator, monkeypatch):
-    service = make_service(acme, slug="echo2", kind="custom",
-                           public_endpoint=emulator.base("demo-echo"), vpc_endpoint="",
-                           token=emulator.token("demo-echo"), default_path="/echo")
+    service = emulator.service(acme, "demo-echo", slug="echo2")
     seen = []
     real_send = client.send
 
@@ -138,9 +134,7 @@ def test_the_compiled_lookup_finds_what_for_user_finds(service, alice, bob, char
 
 
 def test_a_wrong_token_is_sent_and_its_401_recorded(acme, bob, emulator):
-    service = make_service(acme, slug="stale", kind="custom",
-                           public_endpoint=emulator.base("demo-echo"), vpc_endpoint="",
-                           token="an-outdated-token-0000", default_path="/echo")
+    service = emulator.service(acme, "demo-echo", slug="stale", token="an-outdated-token-0000")
     call = calls.call(bob, service, CallRequest())
     assert call.status == 401 and call.status_class == "4xx" and call.error == ""
     assert "Authorization failed" in bytes(call.response_body).decode()

@@ -18,9 +18,7 @@ from tests.test_builder_pages import make_call
 
 @pytest.fixture
 def echo(acme, emulator):
-    return make_service(acme, slug="echo", name="Echo", kind="custom",
-                        public_endpoint=emulator.base("demo-echo"), vpc_endpoint="",
-                        token=emulator.token("demo-echo"), default_path="/echo")
+    return emulator.service(acme, "demo-echo", slug="echo", name="Echo")
 
 
 def listed(client, **query):

@@ -12,16 +12,12 @@ from tests.conftest import make_service
 
 @pytest.fixture
 def chat(acme, emulator):
-    return make_service(acme, slug="demo-chat", name="Demo Chat", kind="llm",
-                        public_endpoint=emulator.base("demo-chat"), vpc_endpoint="",
-                        token=emulator.token("demo-chat"), default_path="/v1/chat/completions")
+    return emulator.service(acme, "demo-chat", name="Demo Chat")
 
 
 @pytest.fixture
 def echo(acme, emulator):
-    return make_service(acme, slug="demo-echo", name="Demo Echo", kind="custom",
-                        public_endpoint=emulator.base("demo-echo"), vpc_endpoint="",
-                        token=emulator.token("demo-echo"), default_path="/echo")
+    return emulator.service(acme, "demo-echo", name="Demo Echo")
 
 
 def log_in(page, live_server, username):

@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 from services import calls, snippets
 from services.calls import CallRequest
 from services.models import AuditEvent
-from tests.conftest import make_service
 from tests.e2e.test_builder_browser import log_in, open_builder
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
@@ -21,9 +20,7 @@ CLIPBOARD = ["clipboard-read", "clipboard-write"]
 
 @pytest.fixture
 def echo(acme, emulator):
-    return make_service(acme, slug="demo-echo", name="Demo Echo", kind="custom",
-                        public_endpoint=emulator.base("demo-echo"), vpc_endpoint="",
-                        token=emulator.token("demo-echo"), default_path="/echo")
+    return emulator.service(acme, "demo-echo", name="Demo Echo")
 
 
 @pytest.fixture
