@@ -1,0 +1,123 @@
+"""The history's models: Call, one per call sent, and AuditEvent. Imported by models.py."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.models import Service, Team
+
+
+class CallQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The calls a user may see: those of their teams' services (superusers: all)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(team__in=Team.objects.for_user(user).values("pk"))
+
+
+class Call(models.Model):
+    """One call that was sent, whatever came of it; copies what it was about, so that it
+    still reads right after the service is renamed or deleted. Secrets are redacted."""
+
+    class StatusClass(models.TextChoices):
+        SUCCESS = "2xx", "2xx"
+        REDIRECT = "3xx", "3xx"
+        CLIENT_ERROR = "4xx", "4xx"
+        SERVER_ERROR = "5xx", "5xx"
+        FAILED = "failed", _("failed")
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="calls")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="calls")
+    service_slug = models.CharField(max_length=64)
+    service_name = models.CharField(max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="calls")
+    username = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+    endpoint = models.CharField(max_length=8, choices=Service.EndpointKind.choices)
+    method = models.CharField(max_length=8)
+    path = models.TextField(blank=True)
+    url = models.TextField()
+    # Headers are kept as [name, value] pairs: PostgreSQL's jsonb would reorder an object's
+    # keys, and a replayed or exported request must keep the order it was sent in.
+    request_header_pairs = models.JSONField(default=list)
+    request_body = models.BinaryField(default=b"")
+    status = models.PositiveSmallIntegerField(null=True)
+    status_class = models.CharField(max_length=8, choices=StatusClass.choices)
+    elapsed_ms = models.FloatField()
+    response_header_pairs = models.JSONField(default=list)
+    response_body = models.BinaryField(default=b"")
+    response_size = models.BigIntegerField(default=0)
+    response_declared_size = models.BigIntegerField(null=True)
+    response_truncated = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    # What went wrong, in a word that does not change with the language: dns, refused,
+    # timeout, tls, connection, broken.
+    error_kind = models.CharField(max_length=16, blank=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        # Newest first by id, within the filters the history page offers.
+        indexes = [
+            models.Index(fields=["team", "-id"], name="call_team_id"),
+            models.Index(fields=["team", "service_slug", "-id"], name="call_team_service_id"),
+            models.Index(fields=["team", "status_class", "-id"], name="call_team_status_id"),
+            models.Index(fields=["team", "user", "-id"], name="call_team_user_id"),
+            models.Index(fields=["service_slug", "-id"], name="call_service_id"),
+            models.Index(fields=["status_class", "-id"], name="call_status_id"),
+            models.Index(fields=["created_at"], name="call_created_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.url} → {self.status or self.error}"
+
+    @property
+    def request_headers(self):
+        return dict(self.request_header_pairs)
+
+    @request_headers.setter
+    def request_headers(self, headers):
+        self.request_header_pairs = list(headers.items())
+
+    @property
+    def response_headers(self):
+        return dict(self.response_header_pairs)
+
+    @response_headers.setter
+    def response_headers(self, headers):
+        self.response_header_pairs = list(headers.items())
+
+    @staticmethod
+    def status_class_of(status, error):
+        if error or status is None:
+            return Call.StatusClass.FAILED
+        # http.client accepts any three digits; keep odd ones in the nearest class.
+        return f"{min(max(status // 100, 2), 5)}xx"
+
+
+class AuditEvent(models.Model):
+    """Something worth knowing later who did: for now, a snippet exported with the real token."""
+
+    class Action(models.TextChoices):
+        TOKEN_EXPORT = "token_export", _("Snippet exported with the real token")
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
+    service_slug = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.service_slug}"
