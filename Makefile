@@ -48,24 +48,20 @@ test: lint chromium node
 bench: $(VENV)/.test-deps
 	$(BIN)/python tests/bench/run.py
 
+# $(call apt_install,package): as root, install a Debian package; otherwise say how.
+define apt_install
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(1); \
+	else \
+		echo "$(1) is missing; install it with: sudo apt-get update && sudo apt-get install -y $(1)"; \
+		exit 1; \
+	fi
+endef
+
 # Node.js runs the fetch snippets in the tests.
 node:
-	@if ! command -v node >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs; \
-		else \
-			echo "Node.js is missing; install it with: sudo apt-get update && sudo apt-get install -y nodejs"; \
-			exit 1; \
-		fi; \
-	fi
+	@command -v node >/dev/null || { $(call apt_install,nodejs); }
 
 # Debian's Chromium, driven by Playwright: never a browser download.
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
-		else \
-			echo "Chromium is missing; install it with: sudo apt-get update && sudo apt-get install -y chromium"; \
-			exit 1; \
-		fi; \
-	fi
+	@[ -x $(CHROMIUM) ] || { $(call apt_install,chromium); }

@@ -74,14 +74,8 @@ class SnippetRequest:
     token_in_url_or_body: bool = False
 
 
-class SnippetError(Exception):
+class SnippetError(calls.CallRefused):
     """status: 400, 403, 404, 409 (or 413 from calls.prepare); message: one readable sentence."""
-
-    def __init__(self, status, message, **extra):
-        self.status = status
-        self.message = message
-        self.extra = extra
-        super().__init__(message)
 
 
 def from_request(service, call_request):

@@ -155,7 +155,7 @@ def team_member_add(request, slug):
 def team_member_role(request, slug, username):
     team = _get_team_for_user(request, slug)
     _require_maintainer(request, team, _("change roles"))
-    membership = get_object_or_404(team.memberships.select_related("user"), user__username=username)
+    membership = _membership(team, username)
     form = RoleForm(request.POST)
     if form.is_valid():
         _change_role(request, membership, form.cleaned_data["role"])
@@ -168,7 +168,7 @@ def team_member_role(request, slug, username):
 def team_member_remove(request, slug, username):
     team = _get_team_for_user(request, slug)
     _require_maintainer(request, team, _("remove members"))
-    membership = get_object_or_404(team.memberships.select_related("user"), user__username=username)
+    membership = _membership(team, username)
     try:
         membership.remove()
     except LastMaintainer as exc:
@@ -177,6 +177,10 @@ def team_member_remove(request, slug, username):
         messages.success(request, _("%(user)s removed from the team.") % {
             "user": membership.user.username})
     return redirect("team_detail", slug=team.slug)
+
+
+def _membership(team, username):
+    return get_object_or_404(team.memberships.select_related("user"), user__username=username)
 
 
 def _change_role(request, membership, role):
