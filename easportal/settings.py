@@ -15,7 +15,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
-from services.endpoints import HostPolicy
+from services.net.endpoints import HostPolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Pages answer services.errors.Refusal with its status and message, as the API does.
+    "services.middleware.RefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Axes must come last: it turns a locked-out login into its own response.

@@ -3,24 +3,16 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from services import access, tokens
 from services.models import Role, Service, Team
-
-
-def validate_token_text(value):
-    # The token travels in an HTTP header: a line break would split the request.
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise forms.ValidationError(
-            _("The token must not contain line breaks or control characters.")
-        )
 
 
 class ServiceForm(forms.ModelForm):
     token = forms.CharField(
         label=_("Token"),
-        max_length=4096,
+        max_length=tokens.MAX_TOKEN_CHARS,
         required=False,
         strip=True,
-        validators=[validate_token_text],
         # Never render a stored or submitted token back into the page.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
@@ -48,7 +40,7 @@ class ServiceForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["team"].queryset = Team.objects.maintained_by(user)
+        self.fields["team"].queryset = access.maintained_teams(user)
         self.fields["team"].empty_label = None
         if self.instance.pk:
             self.fields["token"].label = _("Replace token")
@@ -60,6 +52,15 @@ class ServiceForm(forms.ModelForm):
             self.fields["token"].help_text = _(
                 "Stored encrypted and never shown again; only its last characters are."
             )
+
+    def clean_token(self):
+        token = self.cleaned_data["token"]
+        if not token:
+            return token  # required on create: the field says so; on edit, blank keeps it
+        try:
+            return tokens.check_token_text(token)
+        except tokens.TokenInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def save(self, commit=True):
         service = super().save(commit=False)
@@ -83,7 +84,7 @@ class ServiceFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.for_user(user)
+        self.fields["team"].queryset = access.teams(user)
 
     def filter(self, services):
         if not self.is_valid():

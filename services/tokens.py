@@ -1,4 +1,5 @@
-"""The only code that touches token ciphertext: encrypt, decrypt, rotate.
+"""The only code that touches token ciphertext: encrypt, decrypt, rotate; and the rules a
+plaintext token must follow before it is stored.
 
 Keys come from settings.EASPORTAL_TOKEN_KEYS; the first encrypts, every key decrypts, so a new
 key can be put first, `rotate_token_keys` run, and the old key removed with no token lost.
@@ -10,6 +11,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+MAX_TOKEN_CHARS = 4096
+
 
 class TokenUnreadable(Exception):
     """The stored ciphertext cannot be decrypted with any configured key."""
@@ -19,31 +22,49 @@ class TokenUnreadable(Exception):
         "(EASPORTAL_TOKEN_KEYS). A maintainer must re-enter the token."
     )
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.message)
 
 
+class TokenInvalid(ValueError):
+    """A token that may not be stored; str() is the reason, for a person."""
+
+
+def check_token_text(text: str) -> str:
+    """The token as it will be stored (surrounding spaces removed); raises TokenInvalid."""
+    token = text.strip()
+    if not token:
+        raise TokenInvalid(_("Enter the service's token."))
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenInvalid(_("The token is longer than %(limit)s characters.")
+                           % {"limit": MAX_TOKEN_CHARS})
+    # The token travels in an HTTP header: a line break would split the request.
+    if any(ord(char) < 32 or ord(char) == 127 for char in token):
+        raise TokenInvalid(_("The token must not contain line breaks or control characters."))
+    return token
+
+
 @lru_cache(maxsize=4)
-def _cipher(keys):
+def _cipher(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(key.encode("ascii")) for key in keys])
 
 
-def cipher():
+def cipher() -> MultiFernet:
     return _cipher(tuple(settings.EASPORTAL_TOKEN_KEYS))
 
 
-def encrypt_token(plaintext):
+def encrypt_token(plaintext: str) -> str:
     return cipher().encrypt(plaintext.encode("utf-8")).decode("ascii")
 
 
-def decrypt_token(ciphertext):
+def decrypt_token(ciphertext: str) -> str:
     try:
         return cipher().decrypt(ciphertext.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError) as exc:
         raise TokenUnreadable from exc
 
 
-def rotate_token(ciphertext):
+def rotate_token(ciphertext: str) -> str:
     """Re-encrypt with the first key; raises TokenUnreadable when no key can read it."""
     try:
         return cipher().rotate(ciphertext.encode("ascii")).decode("ascii")
@@ -51,7 +72,7 @@ def rotate_token(ciphertext):
         raise TokenUnreadable from exc
 
 
-def token_hint(plaintext):
+def token_hint(plaintext: str) -> str:
     # At most the last 4 characters, and never more than a third of a short token.
     shown = min(4, len(plaintext) // 3)
     return plaintext[-shown:] if shown else ""

@@ -47,7 +47,7 @@ def expected(call_or_request, lang="curl", mode="env", token=None, service=None)
 
 def unavailable_target(request):
     """A target that cannot express the request, and why."""
-    for target in snippets.TARGETS:
+    for target in snippets.NAMES:
         reason = snippets.unavailable_reason(request, target)
         if reason:
             return target, reason
@@ -79,7 +79,7 @@ def test_a_member_gets_the_curl_snippet_with_the_token_from_the_environment(call
 
 
 @pytest.mark.parametrize("mode", ["env", "placeholder"])
-@pytest.mark.parametrize("lang", snippets.TARGETS)
+@pytest.mark.parametrize("lang", snippets.NAMES)
 def test_every_target_answers_a_snippet_or_the_reason_and_never_the_token(call, odd_call, bob,
                                                                           lang, mode):
     for recorded in (call, odd_call):
@@ -104,9 +104,9 @@ def test_a_target_that_cannot_express_the_call_is_400_with_the_reason(odd_call, 
 
 
 @pytest.mark.parametrize("query, named, choices", [
-    ({"lang": "cobol"}, "cobol", snippets.TARGETS),
-    ({"lang": ""}, "lang", snippets.TARGETS),
-    ({"lang": "CURL"}, "CURL", snippets.TARGETS),
+    ({"lang": "cobol"}, "cobol", snippets.NAMES),
+    ({"lang": ""}, "lang", snippets.NAMES),
+    ({"lang": "CURL"}, "CURL", snippets.NAMES),
     ({"token": "secret"}, "secret", snippets.TOKEN_MODES),
     ({"lang": "python", "token": "Real"}, "Real", snippets.TOKEN_MODES),
 ])
@@ -220,7 +220,7 @@ def test_post_takes_the_services_defaults_for_what_is_left_out(service, bob):
 
 
 @pytest.mark.parametrize("mode", ["env", "placeholder"])
-@pytest.mark.parametrize("lang", snippets.TARGETS)
+@pytest.mark.parametrize("lang", snippets.NAMES)
 def test_post_answers_every_target_or_its_reason(service, bob, lang, mode):
     body = {"service": "chat", "lang": lang, "token": mode, "path": "/echo", "method": "PUT",
             "headers": {"Content-Type": "application/octet-stream"},
@@ -357,7 +357,7 @@ def test_a_service_of_another_kind_works_too(acme, bob):
     make_service(acme, slug="ranker", kind="model_gallery", vpc_endpoint="",
                  public_endpoint="http://1234567890123456.cn-shanghai.pai-eas.aliyuncs.com"
                                  "/api/predict/ranker", default_path="")
-    for lang in snippets.TARGETS:
+    for lang in snippets.NAMES:
         response = post_snippet(logged_in(bob), {"service": "ranker", "lang": lang})
         assert response.status_code in (200, 400)
         assert response.status_code == 200 or response.json()["unavailable"] == lang

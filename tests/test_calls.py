@@ -8,9 +8,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
-from services import calls, client
-from services.calls import REDACTED, CallRefused, CallRequest
+from services import access, calls
+from services.calls import REDACTED, CallRequest
+from services.errors import Refusal
 from services.models import Call, Service
+from services.net import client
 from tests.conftest import make_service
 
 
@@ -55,7 +57,7 @@ def test_the_token_is_redacted_wherever_it_was_pasted(echo_service, bob, emulato
 
 def test_outsiders_cannot_call(echo_service, charlie, globex, emulator):
     emulator.app.clear()
-    with pytest.raises(CallRefused) as refused:
+    with pytest.raises(Refusal) as refused:
         calls.call(charlie, echo_service, CallRequest())
     assert refused.value.status == 404
     assert list(emulator.app.received) == [] and not Call.objects.exists()
@@ -73,7 +75,7 @@ def test_outsiders_cannot_call(echo_service, charlie, globex, emulator):
 ])
 def test_refused_requests_send_and_record_nothing(echo_service, bob, emulator, request_, status):
     emulator.app.clear()
-    with pytest.raises(CallRefused) as refused:
+    with pytest.raises(Refusal) as refused:
         calls.call(bob, echo_service, request_)
     assert refused.value.status == status
     assert list(emulator.app.received) == [] and not Call.objects.exists()
@@ -83,7 +85,7 @@ def test_an_undecryptable_token_is_409_and_nothing_is_sent(echo_service, bob, em
                                                             settings):
     settings.EASPORTAL_TOKEN_KEYS = ["b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMDA="]
     emulator.app.clear()
-    with pytest.raises(CallRefused) as refused:
+    with pytest.raises(Refusal) as refused:
         calls.call(bob, echo_service, CallRequest())
     assert refused.value.status == 409 and "re-enter the token" in refused.value.message
     assert list(emulator.app.received) == [] and not Call.objects.exists()
@@ -91,7 +93,7 @@ def test_an_undecryptable_token_is_409_and_nothing_is_sent(echo_service, bob, em
 
 def test_an_address_refused_at_send_time_is_403(echo_service, bob, settings):
     settings.EASPORTAL_ALLOWED_ENDPOINT_HOSTS = ["*.pai-eas.aliyuncs.com"]
-    with pytest.raises(CallRefused) as refused:
+    with pytest.raises(Refusal) as refused:
         calls.call(bob, echo_service, CallRequest())
     assert refused.value.status == 403
     assert not Call.objects.exists()
@@ -120,17 +122,18 @@ def test_no_transaction_is_open_while_the_call_is_in_flight(acme, bob, emulator,
     assert call.status == 200 and seen == [False]
 
 
-def test_the_compiled_lookup_finds_what_for_user_finds(service, alice, bob, charlie, globex):
+def test_the_compiled_lookup_finds_what_access_finds(service, alice, bob, charlie, globex):
     root = get_user_model().objects.create_superuser("root", password="pw-root")
     for user in (alice, bob, root):
-        found = Service.objects.get_for_user(user, "chat")
-        expected = Service.objects.for_user(user).select_related("team").get(slug="chat")
+        found = access.service_to_call(user, "chat")
+        expected = access.service(user, "chat")
         assert [getattr(found, f.attname) for f in Service._meta.concrete_fields] == [
             getattr(expected, f.attname) for f in Service._meta.concrete_fields]
         assert found.team.slug == "acme" and found.read_token() == expected.read_token()
-    assert Service.objects.get_for_user(charlie, "chat") is None
-    assert Service.objects.get_for_user(bob, "no-such-service") is None
-    assert Service.objects.get_for_user(AnonymousUser(), "chat") is None
+    for user, slug in ((charlie, "chat"), (bob, "no-such-service"), (AnonymousUser(), "chat")):
+        with pytest.raises(Refusal) as refused:
+            access.service_to_call(user, slug)
+        assert refused.value.status == 404
 
 
 def test_a_wrong_token_is_sent_and_its_401_recorded(acme, bob, emulator):

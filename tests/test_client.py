@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings
 
-from services import client
-from services.endpoints import HostPolicy
+from services.net import client
+from services.net.endpoints import HostPolicy
+from services.net.errors import CallError, Refused
 
 POLICY = HostPolicy("127.0.0.1,localhost,*.invalid")
 MIB = 1024 * 1024
@@ -67,7 +68,7 @@ def test_a_body_of_exactly_the_gateway_limit_is_sent(echo, auth, emulator):
 
 @pytest.mark.parametrize("body", [b"x" * (client.GATEWAY_BODY_LIMIT + 1), "é".encode() * 524_289])
 def test_one_byte_more_is_refused_and_nothing_is_sent(echo, auth, emulator, body):
-    with pytest.raises(client.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         send(echo, headers=auth, body=body)
     assert refused.value.status == 413
     assert str(len(body)) in str(refused.value) and "1 MB" in str(refused.value)
@@ -86,7 +87,7 @@ def test_one_byte_more_is_refused_and_nothing_is_sent(echo, auth, emulator, body
     ({"X-Spaced": " leading"}, 400),
 ])
 def test_bad_headers_are_refused_before_sending(echo, auth, emulator, headers, status):
-    with pytest.raises(client.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         send(echo, headers={**auth, **headers})
     assert refused.value.status == status
     assert list(emulator.app.received) == []
@@ -103,7 +104,7 @@ def test_redirects_are_shown_not_followed(emulator, auth):
 
 def test_a_slow_upstream_is_cut_off_at_the_deadline(emulator, auth):
     started = time.monotonic()
-    with pytest.raises(client.CallError) as failure:
+    with pytest.raises(CallError) as failure:
         send(emulator.base("demo-echo") + "/slow?seconds=5", headers=auth, deadline_s=1)
     assert failure.value.kind == "timeout"
     assert "1 s" in str(failure.value)
@@ -123,7 +124,7 @@ def test_a_trickled_body_is_cut_off_at_the_deadline_and_kept(emulator, auth):
 def test_trickled_headers_are_cut_off_at_the_deadline():
     port = serve_raw(lambda conn: trickle(conn, b"HTTP/1.1 200 OK\r\n" + b"X-Slow: 1\r\n" * 200))
     started = time.monotonic()
-    with pytest.raises(client.CallError) as failure:
+    with pytest.raises(CallError) as failure:
         send(f"http://127.0.0.1:{port}/", method="GET", deadline_s=1)
     assert failure.value.kind == "timeout"
     assert time.monotonic() - started < 3
@@ -133,8 +134,8 @@ def test_trickled_headers_are_cut_off_at_the_deadline():
 # emulator, in this process, buffers what it sends).
 MEASURE = """
 import json, resource, sys
-from services import client
-from services.endpoints import HostPolicy
+from services.net import client
+from services.net.endpoints import HostPolicy
 url, token, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 response = client.send(client.OutboundRequest("GET", url, {"Authorization": token}),
@@ -174,14 +175,14 @@ def test_connection_refused_is_one_readable_error():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(client.CallError) as failure:
+    with pytest.raises(CallError) as failure:
         send(f"http://127.0.0.1:{port}/api/predict/x")
     assert failure.value.kind == "refused"
     assert "refused the connection" in str(failure.value)
 
 
 def test_an_unresolvable_host_says_so_and_hints_at_vpc():
-    with pytest.raises(client.CallError) as failure:
+    with pytest.raises(CallError) as failure:
         send("http://no-such-host.invalid/api/predict/x")
     assert failure.value.kind == "dns"
     assert "no-such-host.invalid" in str(failure.value)
@@ -189,7 +190,7 @@ def test_an_unresolvable_host_says_so_and_hints_at_vpc():
 
 def test_a_name_resolving_to_a_metadata_address_is_refused(monkeypatch, emulator):
     monkeypatch.setattr(socket, "getaddrinfo", fake_dns(["169.254.169.254"]))
-    with pytest.raises(client.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         send("http://metadata.invalid/latest/meta-data", method="GET")
     assert refused.value.status == 403
 
@@ -197,7 +198,7 @@ def test_a_name_resolving_to_a_metadata_address_is_refused(monkeypatch, emulator
 def test_a_wildcard_name_resolving_to_loopback_is_refused(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", fake_dns(["127.0.0.1"]))
     request = client.OutboundRequest("GET", "http://sneaky.invalid/x")
-    with pytest.raises(client.Refused):
+    with pytest.raises(Refused):
         client.send(request, policy=HostPolicy("*.invalid"), deadline_s=1, max_response_bytes=1)
 
 
@@ -231,7 +232,7 @@ def test_netrc_and_proxy_settings_in_the_environment_are_ignored(echo, auth, tmp
 
 def test_an_unknown_certificate_is_a_tls_error(tmp_path):
     port = serve_tls(tmp_path)
-    with pytest.raises(client.CallError) as failure:
+    with pytest.raises(CallError) as failure:
         send(f"https://localhost:{port}/", method="GET", deadline_s=3)
     assert failure.value.kind == "tls"
     assert "certificate verify failed" in str(failure.value)

@@ -6,20 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from services import endpoints
-from services.endpoints import (
+from services.net import addresses, endpoints, errors, join
+from services.net.addresses import parse_ip, refused_reason
+from services.net.endpoints import (
     EasHost,
-    EndpointError,
     HostPolicy,
-    PathError,
     classify_eas_host,
     eas_service_name,
     endpoint_warnings,
     parse_endpoint,
-    parse_ip,
-    refused_reason,
     region_of,
 )
+from services.net.errors import EndpointError, PathError
 
 DEFAULT = HostPolicy("*.pai-eas.aliyuncs.com")
 # Allows everything a pattern can allow: whatever stays refused is refused by the module.
@@ -307,14 +305,17 @@ def test_errors_carry_a_template_and_its_params_for_translation():
     error = EndpointError("%(host)s is odd.", host="h")
     assert (error.message, error.params) == ("%(host)s is odd.", {"host": "h"})
     assert str(error) == "h is odd."
-    assert isinstance(PathError("x"), EndpointError) and isinstance(error, ValueError)
+    refused = PathError("control", "x")
+    assert isinstance(refused, EndpointError) and isinstance(error, ValueError)
+    assert refused.code == "control"
 
 
-def test_it_imports_only_the_standard_library():
-    tree = ast.parse(Path(endpoints.__file__).read_text("utf-8"))
-    modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+@pytest.mark.parametrize("module", [addresses, endpoints, errors, join])
+def test_it_imports_only_the_standard_library(module):
+    tree = ast.parse(Path(module.__file__).read_text("utf-8"))
+    modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                for alias in node.names}
-    modules |= {node.module.split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, ast.ImportFrom)}
-    assert modules <= sys.stdlib_module_names
-    assert "socket" not in modules
+    modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    outside = {name.split(".")[0] for name in modules if not name.startswith("services.net.")}
+    assert outside <= sys.stdlib_module_names
+    assert "socket" not in outside

@@ -4,8 +4,10 @@ from ipaddress import IPv4Address, ip_address
 
 import pytest
 
-from services import endpoints
-from services.endpoints import EndpointError, HostPolicy, is_loopback, parse_endpoint, parse_ip
+from services.net import endpoints
+from services.net.addresses import is_loopback, parse_ip
+from services.net.endpoints import HostPolicy, parse_endpoint
+from services.net.errors import EndpointError
 from tests.test_endpoints import (
     DEFAULT,
     EAS,

@@ -4,7 +4,8 @@ table drives the browser's JavaScript in tests/e2e/test_join_js.py)."""
 import pytest
 import requests
 
-from services.endpoints import PathError, join_url
+from services.net.errors import PathError
+from services.net.join import join_url
 from tests.test_endpoints import JOIN_CASES, assert_readable
 
 

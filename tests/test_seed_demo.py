@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import CommandError, call_command
 
+from services import access
 from services.emulator import DEMO_SERVICES
 from services.models import Role, Service, Team
 from tests.conftest import make_service, make_user
@@ -62,7 +63,7 @@ def test_it_makes_every_superuser_a_maintainer(db):
     team = Team.objects.get(slug="demo")
     roles = {m.user.username: m.role for m in team.memberships.select_related("user")}
     assert roles == {"root": Role.MAINTAINER, "root2": Role.MAINTAINER}
-    assert team.role_of(plain) is None
+    assert access.role(plain, team) is None
     assert root.teams.count() == other_root.teams.count() == 1
 
 

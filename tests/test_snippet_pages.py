@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from services import snippets
 from services.calls import REDACTED
+from services.errors import Refusal
 from services.models import AuditEvent
 from tests.conftest import TOKEN
 from tests.test_builder_pages import make_call
@@ -41,9 +42,9 @@ def test_a_calls_page_shows_the_env_curl_snippet_and_every_other_one(call, bob, 
     request = snippets.from_call(call)
     curl = snippets.render(request, "curl", "env")
     assert f'<code data-target="curl" data-mode="env">{escape(curl)}</code>' in response.text
-    assert tab_targets(response) == list(snippets.TARGETS)
-    for target in snippets.TARGETS:
-        assert f">{escape(snippets.TARGET_LABELS[target])}</button>" in response.text
+    assert tab_targets(response) == list(snippets.NAMES)
+    for target in snippets.NAMES:
+        assert f">{escape(snippets.TARGETS[target].label)}</button>" in response.text
     waiting = templates_of(response)
     for target in snippets.TARGETS:
         if snippets.unavailable_reason(request, target):
@@ -125,7 +126,7 @@ def test_a_target_that_fails_to_render_is_marked_not_a_crash(call, bob, client_f
 
     def failing(request, target, *args, **kwargs):
         if target == "httpie":
-            raise snippets.SnippetError(400, "HTTPie cannot say this.")
+            raise Refusal(400, "HTTPie cannot say this.")
         return render(request, target, *args, **kwargs)
 
     monkeypatch.setattr(snippets, "render", failing)
@@ -166,7 +167,7 @@ def test_the_builder_page_has_the_panel_filled_in_by_the_api(service, alice, bob
     response = client_for(bob).get(reverse("service_builder", args=[service.slug]))
     assert response.status_code == 200
     assert 'id="snippet-panel"' in response.text and 'data-source="builder"' in response.text
-    assert tab_targets(response) == list(snippets.TARGETS)
+    assert tab_targets(response) == list(snippets.NAMES)
     panel = response.context["snippet_panel"]
     assert panel["config"]["url"] == "/api/snippet"
     assert panel["config"]["service"] == "chat"

@@ -10,7 +10,7 @@ import pytest
 from httpie.cli.argtypes import KeyValueArgType
 from httpie.cli.constants import SEPARATOR_GROUP_ALL_ITEMS
 
-from services.snippet_quoting import (
+from services.snippets.quoting import (
     httpie_cannot_escape,
     httpie_escape,
     js_str,

@@ -8,12 +8,16 @@ from dataclasses import replace
 import pytest
 from django.utils.safestring import SafeData
 
-from services import calls, client, snippet_targets, snippets
+from services import calls, snippets
 from services.calls import REDACTED, CallRequest
-from services.snippet_quoting import (
+from services.errors import Refusal
+from services.net import client
+from services.snippets import SnippetRequest
+from services.snippets import python as python_targets
+from services.snippets import shell as shell_targets
+from services.snippets.quoting import (
     MAX_ARG_BYTES,
 )
-from services.snippets import SnippetError, SnippetRequest
 from tests.conftest import EAS_PUBLIC, EAS_VPC, TOKEN, make_service
 
 
@@ -86,7 +90,7 @@ def test_python_offers_every_request():
 ])
 def test_a_target_says_why_it_cannot_express_a_request(target, request_, reason):
     assert reason in snippets.unavailable_reason(request_, target)
-    with pytest.raises(SnippetError) as refused:
+    with pytest.raises(Refusal) as refused:
         snippets.render(request_, target, "env")
     assert (refused.value.status, refused.value.message) == (
         400, snippets.unavailable_reason(request_, target))
@@ -110,7 +114,8 @@ def test_a_target_offers_what_it_can_send(target, request_):
 
 
 def test_the_reasons_are_translated(monkeypatch):
-    monkeypatch.setattr(snippet_targets, "_", lambda message: "«" + message + "»")
+    monkeypatch.setattr(shell_targets, "_", lambda message: "«" + message + "»")
+    monkeypatch.setattr(python_targets, "_", lambda message: "«" + message + "»")
     assert snippets.unavailable_reason(a_request(method="HEAD"), "curl").startswith("«")
     assert snippets.unavailable_reason(a_request(method="GET"), "eas_sdk").startswith("«")
 
@@ -123,7 +128,7 @@ ENV_TOKEN = {"curl": '-H "Authorization: ${EAS_TOKEN}"', "python": 'os.environ["
              "eas_sdk": 'client.set_token(os.environ["EAS_TOKEN"])'}
 
 
-@pytest.mark.parametrize("target", snippets.TARGETS)
+@pytest.mark.parametrize("target", snippets.NAMES)
 def test_the_token_modes(target):
     request = chat(body=b'{"model": "m", "messages": []}')
     env = snippets.render(request, target, "env")
@@ -140,13 +145,13 @@ def test_the_token_modes(target):
 
 
 def test_the_real_mode_needs_the_token():
-    with pytest.raises(SnippetError) as refused:
+    with pytest.raises(Refusal) as refused:
         snippets.render(a_request(), "curl", "real")
     assert refused.value.status == 400
 
 
 def test_a_token_httpie_cannot_express_is_refused():
-    with pytest.raises(SnippetError, match="cannot express this token"):
+    with pytest.raises(Refusal, match="cannot express this token"):
         snippets.render(a_request(), "httpie", "real", token="a\\=b")
 
 
@@ -256,23 +261,24 @@ def test_a_snippet_is_not_html_escaped():
 
 
 def test_unknown_targets_and_modes_name_the_valid_ones():
-    with pytest.raises(SnippetError) as refused:
+    with pytest.raises(Refusal) as refused:
         snippets.render(a_request(), "wget", "env")
     assert refused.value.status == 400
     assert "curl, python, httpie, fetch, openai, eas_sdk" in refused.value.message
-    with pytest.raises(SnippetError) as refused:
+    with pytest.raises(Refusal) as refused:
         snippets.unavailable_reason(a_request(), "wget")
     assert "curl, python, httpie, fetch, openai, eas_sdk" in refused.value.message
-    with pytest.raises(SnippetError) as refused:
+    with pytest.raises(Refusal) as refused:
         snippets.render(a_request(), "curl", "secret")
     assert (refused.value.status, "env, placeholder, real" in refused.value.message) == (400, True)
 
 
 def test_the_interface_lists_every_target():
-    assert snippets.TARGETS == ("curl", "python", "httpie", "fetch", "openai", "eas_sdk")
-    assert set(snippets.TARGET_LABELS) == set(snippets.FILENAMES) == set(snippets.TARGETS)
-    assert str(snippets.TARGET_LABELS["python"]) == "Python (requests)"
-    assert snippets.FILENAMES["fetch"] == "request.mjs"
+    assert snippets.NAMES == ("curl", "python", "httpie", "fetch", "openai", "eas_sdk")
+    assert all(snippets.TARGETS[name].name == name for name in snippets.NAMES)
+    assert str(snippets.TARGETS["python"].label) == "Python (requests)"
+    assert snippets.TARGETS["fetch"].filename == "request.mjs"
+    assert snippets.TARGETS["fetch"].language == "javascript"
 
 
 # The requests snippets are made from
@@ -305,9 +311,9 @@ def test_from_request_never_reads_the_token(acme):
 ])
 def test_from_request_refuses_what_a_call_refuses(acme, request_, status):
     service = make_service(acme)
-    with pytest.raises(SnippetError) as refused:
+    with pytest.raises(Refusal) as refused:
         snippets.from_request(service, request_)
-    with pytest.raises(calls.CallRefused) as call_refused:
+    with pytest.raises(Refusal) as call_refused:
         calls.prepare(service, request_)
     assert (refused.value.status, refused.value.message) == (status, call_refused.value.message)
     if status == 413:

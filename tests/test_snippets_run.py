@@ -46,7 +46,7 @@ def run_snippet(target, text, directory, token=None, shell=None):
     (home / ".config" / "httpie").mkdir(parents=True, exist_ok=True)
     (home / ".config" / "httpie" / "config.json").write_text(
         '{"disable_update_warnings": true}')
-    path = directory / snippets.FILENAMES[target]
+    path = directory / snippets.TARGETS[target].filename
     path.write_text(text, encoding="utf-8")
     command = command_for(target, path)
     if shell:
@@ -113,9 +113,9 @@ def test_the_availability_matrix(acme, emulator):
     for case in CORPUS:
         service = service_for(case, acme, emulator)
         request = snippets.from_request(service, request_of(case))
-        matrix[case.name] = tuple(target for target in snippets.TARGETS
+        matrix[case.name] = tuple(target for target in snippets.NAMES
                                   if snippets.unavailable_reason(request, target) is None)
-        expected[case.name] = tuple(target for target in snippets.TARGETS
+        expected[case.name] = tuple(target for target in snippets.NAMES
                                     if target in case.targets)
     assert matrix == expected
 
@@ -151,7 +151,7 @@ PADDED = Case("padded-token", b'{"model": "m", "messages": [{"role": "user", "co
 
 
 @pytest.mark.parametrize("mode", ["placeholder", "real"])
-@pytest.mark.parametrize("target", snippets.TARGETS)
+@pytest.mark.parametrize("target", snippets.NAMES)
 def test_the_token_modes_send_the_token(mode, target, bob, acme, emulator, tmp_path):
     service = service_for(PADDED, acme, emulator)
     token = emulator.token("eas-style")
@@ -178,7 +178,7 @@ SECRET_HEADER = Case("secret-header", PADDED.body, path="/v1/chat/completions",
                      headers={"Content-Type": "application/json", "X-Api-Key": "key-123"})
 
 
-@pytest.mark.parametrize("target", snippets.TARGETS)
+@pytest.mark.parametrize("target", snippets.NAMES)
 def test_a_redacted_header_is_a_placeholder_to_fill_in(target, bob, acme, emulator, tmp_path):
     service = service_for(SECRET_HEADER, acme, emulator)
     emulator.app.clear()

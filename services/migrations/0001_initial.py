@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import services.models
+import services.models.teams
 from django.conf import settings
 from django.db import migrations, models
 
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             name='Team',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(error_messages={'unique': 'A team with this slug already exists.'}, max_length=64, unique=True, validators=[services.models.validate_slug_not_reserved], verbose_name='slug')),
+                ('slug', models.SlugField(error_messages={'unique': 'A team with this slug already exists.'}, max_length=64, unique=True, validators=[services.models.teams.validate_slug_not_reserved], verbose_name='slug')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('members', models.ManyToManyField(related_name='teams', through='services.Membership', to=settings.AUTH_USER_MODEL)),
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('slug', models.SlugField(error_messages={'unique': 'A service with this slug already exists.'}, help_text='Used in URLs; unique across the portal.', max_length=64, unique=True, validators=[services.models.validate_slug_not_reserved], verbose_name='slug')),
+                ('slug', models.SlugField(error_messages={'unique': 'A service with this slug already exists.'}, help_text='Used in URLs; unique across the portal.', max_length=64, unique=True, validators=[services.models.teams.validate_slug_not_reserved], verbose_name='slug')),
                 ('kind', models.CharField(choices=[('llm', 'OpenAI-compatible LLM'), ('model_gallery', 'Model Gallery model'), ('processor', 'General processor (TensorFlow, Caffe, PMML, ...)'), ('custom', 'Custom image')], max_length=16, verbose_name='kind')),
                 ('gateway', models.CharField(choices=[('shared', 'Shared gateway'), ('dedicated', 'Dedicated gateway')], default='shared', max_length=16, verbose_name='gateway')),
                 ('public_endpoint', models.CharField(blank=True, max_length=500, verbose_name='public endpoint')),

@@ -22,7 +22,7 @@ def test_the_docs_render_under_the_content_security_policy(live_server, browser,
     problems_on_load = list(problems)
     # "Try it out" on an unsafe method: the page sends the CSRF header, so the answer is the
     # API's own (alice is no superuser), not a CSRF failure.
-    page.locator("#operations-teams-services_api_team_create").click()
+    page.locator("#operations-teams-team_create").click()
     page.get_by_role("button", name="Try it out").click()
     page.get_by_role("button", name="Execute").click()
     page.wait_for_selector(".live-responses-table .response-col_status", timeout=15_000)

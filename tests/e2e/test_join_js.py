@@ -1,5 +1,5 @@
 """One table of join cases, two implementations: static/js/join.js in Chromium and Python's
-services.endpoints.join_url must give the same URLs and refuse the same paths, with the same
+services.net.join.join_url must give the same URLs and refuse the same paths, with the same
 message, so the builder shows the URL the server will call."""
 
 import json
@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from services.call_views import join_refusals
-from services.endpoints import PathError, join_url
+from services.net.errors import PathError
+from services.net.join import join_url
+from services.views.builder import join_refusals
 
 CASES = json.loads((Path(settings.BASE_DIR) / "tests" / "join_cases.json").read_text())
 JOIN_JS = Path(settings.BASE_DIR) / "static" / "js" / "join.js"

@@ -116,7 +116,7 @@ def test_download_offers_the_snippet_as_a_file_with_the_targets_name(live_server
         with page.expect_download() as download_info:
             page.click("#snippet-download")
         download = download_info.value
-        assert download.suggested_filename == snippets.FILENAMES[target]
+        assert download.suggested_filename == snippets.TARGETS[target].filename
         with open(download.path(), encoding="utf-8") as file:
             assert file.read() == api_snippet(page, live_server, echoed, target)
     assert page.csp_errors == []
@@ -167,7 +167,7 @@ def test_a_target_the_form_cannot_use_is_marked_with_the_reason(live_server, pag
     request = snippets.from_request(echo, CallRequest(method="DELETE", path="/echo/x",
                                                       headers={}, body=b""))
     unavailable = [(target, snippets.unavailable_reason(request, target))
-                   for target in snippets.TARGETS if snippets.unavailable_reason(request, target)]
+                   for target in snippets.NAMES if snippets.unavailable_reason(request, target)]
     if not unavailable:
         pytest.skip("every target can express a DELETE without a body")
     target, reason = unavailable[0]

@@ -1,4 +1,4 @@
-"""Quoting, one function per language, for the snippets (services/snippets.py): each turns a
+"""Quoting, one function per language, for the snippets (services/snippets/): each turns a
 value into source text that means exactly that value, so no snippet assembles quotes itself.
 
 Pure: no Django. Non-printable characters are always escaped, so a snippet shown in a page and

@@ -8,18 +8,15 @@ What it guarantees, whoever calls it:
 - a connect timeout and a total deadline: a watchdog shuts the socket when the deadline
   passes, so a server trickling its headers or body one byte at a time is cut off on time;
 - the response is read in chunks and kept up to a limit counted after decompression;
-- every failure is a CallError with a readable message.
+- every failure is a CallError with a readable message (services/net/errors.py).
 """
 
-import contextlib
-import heapq
-import itertools
-import os
 import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -27,8 +24,11 @@ from requests.adapters import HTTPAdapter
 from urllib3 import connection as urllib3_connection
 from urllib3 import connectionpool
 
-from services import endpoints
-from services.endpoints import _
+from services.net import endpoints
+from services.net.deadline import Deadline
+from services.net.errors import CallError, EndpointError, Refused, gettext_noop
+
+_ = gettext_noop
 
 GATEWAY_BODY_LIMIT = 1_048_576
 CONNECT_TIMEOUT_S = 5.0
@@ -41,32 +41,11 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-class Refused(Exception):
-    """Refused before anything was sent. status: 400, 403 or 413."""
-
-    def __init__(self, status, message, **params):
-        self.status = status
-        self.message = message
-        self.params = params
-        super().__init__(message % params)
-
-
-class CallError(Exception):
-    """The call was attempted and failed without a response (DNS, refused, timeout, TLS)."""
-
-    def __init__(self, kind, message, elapsed_ms=0.0, **params):
-        self.kind = kind
-        self.message = message
-        self.params = params
-        self.elapsed_ms = elapsed_ms
-        super().__init__(message % params)
-
-
 @dataclass
 class Response:
     status: int
     reason: str
-    headers: dict
+    headers: dict[str, str]
     body: bytes
     size: int
     declared_size: int | None
@@ -80,11 +59,11 @@ class Response:
 class OutboundRequest:
     method: str
     url: str
-    headers: dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
 
 
-def check_request(request):
+def check_request(request: OutboundRequest) -> None:
     """Refuse, before anything is sent, what must never go out."""
     if request.method not in METHODS:
         raise Refused(400, _("The method must be one of %(methods)s."), methods=", ".join(METHODS))
@@ -112,14 +91,14 @@ def check_request(request):
                       size=len(request.body), limit=GATEWAY_BODY_LIMIT)
 
 
-def resolve(url, policy):
+def resolve(url: str, policy: endpoints.HostPolicy) -> tuple[endpoints.Endpoint, str]:
     """The address to connect to, after checking every address the host resolves to."""
     parts = urlsplit(url)
     try:
         endpoint = endpoints.parse_endpoint(f"{parts.scheme}://{parts.netloc}")
         # The endpoint passed this check when saved; the policy may have changed since.
         policy.check_endpoint(endpoint)
-    except endpoints.EndpointError as exc:
+    except EndpointError as exc:
         raise Refused(403, exc.message, **exc.params) from None
     port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
     if endpoint.address is not None:
@@ -131,104 +110,35 @@ def resolve(url, policy):
             endpoint.eas and endpoint.eas.vpc) else ""
         raise CallError("dns", _("Could not resolve the host %(host)s.%(hint)s"),
                         host=endpoint.host, hint=hint) from None
-    addresses = list(dict.fromkeys(info[4][0].split("%")[0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     for address in addresses:
         try:
             policy.check_address(endpoint.host, address)
-        except endpoints.EndpointError as exc:
+        except EndpointError as exc:
             raise Refused(403, exc.message, **exc.params) from None
     return endpoint, addresses[0]
-
-
-class _Deadline:
-    """Shuts the socket of the call's connection when the total deadline passes."""
-
-    def __init__(self, seconds):
-        self.ends_at = time.monotonic() + seconds
-        self.expired = False
-        self.connection = None
-        self.done = False
-        self._lock = threading.Lock()
-        _watchdog.watch(self, self.ends_at)
-
-    def remaining(self):
-        return max(self.ends_at - time.monotonic(), 0.001)
-
-    def fire(self):
-        with self._lock:
-            if self.done:
-                return
-            self.expired = True
-            sock = self.connection.sock if self.connection is not None else None
-            if sock is None:
-                # Still connecting (bounded by the connect timeout): look again shortly.
-                _watchdog.watch(self, time.monotonic() + 0.05)
-                return
-        with contextlib.suppress(OSError):  # already closed by the other side
-            sock.shutdown(socket.SHUT_RDWR)
-
-    def finish(self):
-        with self._lock:
-            self.done = True
-
-
-class _Watchdog:
-    """One thread per process wakes at the earliest deadline of all calls in flight
-    (a thread per call would cost more than the rest of the call's own work)."""
-
-    def __init__(self):
-        self._due = []  # a heap of (when, sequence, deadline)
-        self._sequence = itertools.count()
-        self._wake = threading.Condition()
-        self._pid = None
-
-    def watch(self, deadline, when):
-        with self._wake:
-            if self._pid != os.getpid():  # first use in this (possibly forked) process
-                self._pid, self._due = os.getpid(), []
-                threading.Thread(target=self._run, name="call-deadlines", daemon=True).start()
-            heapq.heappush(self._due, (when, next(self._sequence), deadline))
-            self._wake.notify()
-
-    def _run(self):
-        while True:
-            with self._wake:
-                while self._due and self._due[0][2].done:
-                    heapq.heappop(self._due)
-                if not self._due:
-                    self._wake.wait()
-                    continue
-                when, _, deadline = self._due[0]
-                wait = when - time.monotonic()
-                if wait > 0:
-                    self._wake.wait(wait)
-                    continue
-                heapq.heappop(self._due)
-            deadline.fire()
-
-
-_watchdog = _Watchdog()
 
 
 _current = threading.local()
 
 
-class _Watched:
-    """Hands the connection a request goes out on to that call's deadline."""
-
-    def request(self, *args, **kwargs):
-        deadline = getattr(_current, "deadline", None)
-        if deadline is not None:
-            deadline.connection = self
-        return super().request(*args, **kwargs)
+def _watched(connection: urllib3_connection.HTTPConnection) -> None:
+    # Hands the connection a request goes out on to that call's deadline.
+    deadline = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.connection = connection
 
 
-class _HTTPConnection(_Watched, urllib3_connection.HTTPConnection):
-    pass
+class _HTTPConnection(urllib3_connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watched(self)
+        super().request(*args, **kwargs)
 
 
-class _HTTPSConnection(_Watched, urllib3_connection.HTTPSConnection):
-    pass
+class _HTTPSConnection(urllib3_connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watched(self)
+        super().request(*args, **kwargs)
 
 
 class _HTTPPool(connectionpool.HTTPConnectionPool):
@@ -242,14 +152,16 @@ class _HTTPSPool(connectionpool.HTTPSConnectionPool):
 class _PinnedAdapter(HTTPAdapter):
     """Connects to the address resolve() checked, keeping the host name for TLS."""
 
-    def init_poolmanager(self, *args, **kwargs):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+    def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: bool | str,
+            cert: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert)
-        pinned = request.pinned_address
+        pinned = request.pinned_address  # type: ignore[attr-defined]
         if host_params["scheme"] == "https":
             pool_kwargs["server_hostname"] = host_params["host"]
             pool_kwargs["assert_hostname"] = host_params["host"]
@@ -262,7 +174,8 @@ class _PinnedAdapter(HTTPAdapter):
 _adapter = _PinnedAdapter(pool_connections=32, pool_maxsize=32, max_retries=0)
 
 
-def send(request, *, policy, deadline_s, max_response_bytes):
+def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: float,
+         max_response_bytes: int) -> Response:
     """Send a checked request; returns a Response, raises Refused or CallError."""
     check_request(request)
     started = time.perf_counter()
@@ -273,9 +186,9 @@ def send(request, *, policy, deadline_s, max_response_bytes):
     headers = {**DEFAULT_HEADERS, **request.headers, "Host": host}
     prepared = requests.Request(request.method, request.url, headers=headers,
                                 data=request.body or None).prepare()
-    prepared.pinned_address = address
+    prepared.pinned_address = address  # type: ignore[attr-defined]
 
-    deadline = _Deadline(deadline_s)
+    deadline = Deadline(deadline_s)
     _current.deadline = deadline
     try:
         upstream = _adapter.send(
@@ -298,8 +211,10 @@ def send(request, *, policy, deadline_s, max_response_bytes):
         deadline.finish()
 
 
-def _read(upstream, deadline, deadline_s, limit, started):
-    chunks, size, truncated, error, error_kind = [], 0, False, "", ""
+def _read(upstream: requests.Response, deadline: Deadline, deadline_s: float, limit: int,
+          started: float) -> Response:
+    chunks: list[bytes] = []
+    size, truncated, error, error_kind = 0, False, "", ""
     raw = upstream.raw
     try:
         if upstream.request.method != "HEAD":
@@ -342,7 +257,8 @@ def _read(upstream, deadline, deadline_s, limit, started):
     )
 
 
-def _call_error(exc, endpoint, deadline, deadline_s, started):
+def _call_error(exc: BaseException | None, endpoint: endpoints.Endpoint, deadline: Deadline,
+                deadline_s: float, started: float) -> CallError:
     elapsed_ms = (time.perf_counter() - started) * 1000
     host = endpoint.host
     if deadline.expired:
@@ -365,9 +281,9 @@ def _call_error(exc, endpoint, deadline, deadline_s, started):
                      elapsed_ms, host=host, reason=_root(exc).__class__.__name__)
 
 
-def _causes(exc):
+def _causes(exc: BaseException | None) -> list[BaseException]:
     """The exception and what caused it: requests wraps urllib3, which wraps the socket's."""
-    seen = []
+    seen: list[BaseException] = []
     while exc is not None and exc not in seen:
         seen.append(exc)
         reason = getattr(exc, "reason", None)
@@ -376,14 +292,14 @@ def _causes(exc):
     return seen
 
 
-def _caused_by(exc, kind):
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
     return any(isinstance(cause, kind) for cause in _causes(exc))
 
 
-def _root(exc):
+def _root(exc: BaseException | None) -> BaseException:
     return _causes(exc)[-1]
 
 
-def _tls_reason(exc):
+def _tls_reason(exc: BaseException) -> str:
     text = str(_root(exc))
     return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else text[:200]

@@ -1,21 +1,13 @@
-"""The history's models: Call, one per call sent, and AuditEvent. Imported by models.py."""
+"""The history: Call, one per call sent, and AuditEvent, one per thing worth knowing later who
+did."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from services.models import Service, Team
-
-
-class CallQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The calls a user may see: those of their teams' services (superusers: all)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(team__in=Team.objects.for_user(user).values("pk"))
+from services.models.registry import Service
+from services.models.teams import Team
 
 
 class Call(models.Model):
@@ -58,8 +50,6 @@ class Call(models.Model):
     # What went wrong, in a word that does not change with the language: dns, refused,
     # timeout, tls, connection, broken.
     error_kind = models.CharField(max_length=16, blank=True)
-
-    objects = CallQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

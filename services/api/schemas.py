@@ -1,5 +1,5 @@
-"""The JSON shapes of the API (services/api.py), as DESIGN.md "API" gives them, and the
-functions that fill them.
+"""The JSON shapes of the API (services/api/), as docs/api.md gives them, and the functions
+that fill them.
 
 Inputs refuse unknown fields, so that a typo ("bdy") is a 400 rather than a silent default.
 """
@@ -144,13 +144,13 @@ class SnippetIn(InvokeIn):
     """A request not sent, as an invoke body, and the snippet wanted for it."""
 
     service: Text = Field(description="The service's slug.")
-    lang: Text = Field("curl", description="One of: " + ", ".join(snippets.TARGETS))
+    lang: Text = Field("curl", description="One of: " + ", ".join(snippets.NAMES))
     token: Text = Field("env", description="One of: " + ", ".join(snippets.TOKEN_MODES)
                         + "; real is for the team's maintainers, and recorded.")
 
 
 class SnippetQuery(Schema):
-    lang: str = Field("curl", description="One of: " + ", ".join(snippets.TARGETS))
+    lang: str = Field("curl", description="One of: " + ", ".join(snippets.NAMES))
     token: str = Field("env", description="One of: " + ", ".join(snippets.TOKEN_MODES)
                        + "; real is for the team's maintainers, and recorded.")
 

@@ -1,25 +1,19 @@
+"""The registry: a team's services, each with its endpoints and its token (encrypted by
+services/tokens.py, never stored or shown in plain)."""
+
 from functools import lru_cache
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from services import endpoints, tokens
-from services.compiled import CompiledQuery
-
-# Words that would shadow a page of their own under /services/ or /teams/.
-RESERVED_SLUGS = {"new"}
-
-
-def validate_slug_not_reserved(value):
-    if value in RESERVED_SLUGS:
-        raise ValidationError(
-            _("“%(slug)s” is reserved; choose another slug."), params={"slug": value}
-        )
+from services import tokens
+from services.models.teams import Team, validate_slug_not_reserved
+from services.net import endpoints, join
+from services.net.errors import EndpointError, PathError
 
 
 @lru_cache(maxsize=4)
@@ -28,140 +22,8 @@ def _host_policy(patterns):
 
 
 def host_policy():
+    """EASPORTAL_ALLOWED_ENDPOINT_HOSTS, parsed once for each value it takes."""
     return _host_policy(tuple(settings.EASPORTAL_ALLOWED_ENDPOINT_HOSTS))
-
-
-class Role(models.TextChoices):
-    MEMBER = "member", _("member")
-    MAINTAINER = "maintainer", _("maintainer")
-
-
-class TeamQuerySet(models.QuerySet):
-    def for_user(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(memberships__user=user)
-
-    def maintained_by(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        # One filter() call: both conditions must hold for the same membership row.
-        return self.filter(memberships__user=user, memberships__role=Role.MAINTAINER)
-
-
-class Team(models.Model):
-    slug = models.SlugField(
-        _("slug"), max_length=64, unique=True, validators=[validate_slug_not_reserved],
-        error_messages={"unique": _("A team with this slug already exists.")},
-    )
-    name = models.CharField(_("name"), max_length=100)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = TeamQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("team")
-
-    def __str__(self):
-        return self.name
-
-    def role_of(self, user):
-        """The user's role in this team, or None; superusers count as maintainers."""
-        if not user.is_authenticated:
-            return None
-        if user.is_superuser:
-            return Role.MAINTAINER
-        membership = self.memberships.filter(user=user).only("role").first()
-        return membership.role if membership else None
-
-    def is_maintainer(self, user):
-        return self.role_of(user) == Role.MAINTAINER
-
-
-
-class LastMaintainer(Exception):
-    message = _("A team keeps at least one maintainer: make someone else maintainer first.")
-
-
-class Membership(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_user")
-        ]
-        ordering = ["user__username"]
-
-    def __str__(self):
-        return f"{self.user} in {self.team} ({self.role})"
-
-    def change_role(self, role):
-        """Raises LastMaintainer rather than leave the team without one."""
-        with transaction.atomic():
-            self._lock_team()
-            if role != Role.MAINTAINER and self._is_last_maintainer():
-                raise LastMaintainer
-            self.role = role
-            self.save(update_fields=["role"])
-
-    def remove(self):
-        with transaction.atomic():
-            self._lock_team()
-            if self._is_last_maintainer():
-                raise LastMaintainer
-            self.delete()
-
-    def _lock_team(self):
-        # Two maintainers demoting each other at once must not leave the team without one.
-        Team.objects.select_for_update().only("pk").get(pk=self.team_id)
-
-    def _is_last_maintainer(self):
-        maintainers = self.team.memberships.filter(role=Role.MAINTAINER)
-        return self.role == Role.MAINTAINER and maintainers.count() == 1
-
-
-class ServiceQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The services a user may see: those of their teams (superusers: all)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(team__memberships__user_id=user.pk)
-
-    def get_for_user(self, user, slug):
-        """for_user(user).get(slug=slug) with the team's slug, or None; every call starts
-        with this lookup, so it runs compiled (services/compiled.py)."""
-        if not user.is_authenticated:
-            return None
-        lookup = _SUPERUSER_SERVICE if user.is_superuser else _MEMBER_SERVICE
-        service = lookup.first(user_pk=user.pk, slug=slug)
-        if service is not None:
-            # The team as far as the query read it; any other field loads when first used.
-            service.team = Team.from_db(service._state.db, ["id", "slug"],
-                                        [service.team_id, service.team_slug])
-        return service
-
-
-def _visible_service(superuser):
-    def build(user_pk, slug):
-        user = SimpleNamespace(pk=user_pk, is_authenticated=True, is_superuser=superuser)
-        return (Service.objects.for_user(user).filter(slug=slug)
-                .annotate(team_slug=models.F("team__slug")))
-
-    return CompiledQuery(Service, build, user_pk=-7301, slug="\x00slug")
 
 
 class Service(models.Model):
@@ -228,8 +90,6 @@ class Service(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ServiceQuerySet.as_manager()
-
     class Meta:
         ordering = ["name"]
         verbose_name = _("service")
@@ -265,7 +125,7 @@ class Service(models.Model):
         for text in (self.public_endpoint, self.vpc_endpoint):
             try:
                 parsed.append(endpoints.parse_endpoint(text) if text else None)
-            except endpoints.EndpointError:
+            except EndpointError:
                 parsed.append(None)
         return tuple(parsed)
 
@@ -284,7 +144,7 @@ class Service(models.Model):
             try:
                 endpoint = endpoints.parse_endpoint(text)
                 host_policy().check_endpoint(endpoint)
-            except endpoints.EndpointError as exc:
+            except EndpointError as exc:
                 errors[field] = ValidationError(gettext(exc.message), params=exc.params)
                 continue
             setattr(self, field, endpoint.url)
@@ -298,19 +158,11 @@ class Service(models.Model):
             self.default_endpoint = self.EndpointKind.VPC
         if self.default_path:
             try:
-                endpoints.join_url("http://host", self.default_path)
-            except endpoints.PathError as exc:
+                join.check_path(self.default_path)
+            except PathError as exc:
                 errors["default_path"] = ValidationError(gettext(exc.message), params=exc.params)
         region = endpoints.region_of(parsed.get("public_endpoint"), parsed.get("vpc_endpoint"))
         if region:
             self.region = region
         if errors:
             raise ValidationError(errors)
-
-
-_MEMBER_SERVICE = _visible_service(superuser=False)
-_SUPERUSER_SERVICE = _visible_service(superuser=True)
-
-
-# The history's models live in services/history_models.py; Django finds them through here.
-from services.history_models import AuditEvent, Call, CallQuerySet  # noqa: E402, F401

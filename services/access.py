@@ -1,0 +1,184 @@
+"""Who may see, call and change what: the one place that answers, for every page, API route and
+command.
+
+- A team's members see its services and calls and call its services; its maintainers also
+  change them and manage its members. Superusers see everything, count as maintainers of every
+  team, and alone create teams.
+- What a user may not see answers 404, exactly like what does not exist, so that other teams'
+  slugs do not leak; what they see but may not change answers 403.
+Both are a services.errors.Refusal, worded here once.
+"""
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
+
+from services.compiled import CompiledQuery
+from services.errors import Refusal
+from services.models import Call, Membership, Role, Service, Team
+
+# A logged-in user, an AnonymousUser, or a stand-in with pk, is_authenticated, is_superuser.
+User = Any
+
+
+def teams(user: User) -> QuerySet:
+    """The teams a user sees: their own (superusers: all)."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    return Team.objects.filter(memberships__user_id=user.pk)
+
+
+def maintained_teams(user: User) -> QuerySet:
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    # One filter() call: both conditions must hold for the same membership row.
+    return Team.objects.filter(memberships__user_id=user.pk, memberships__role=Role.MAINTAINER)
+
+
+def services(user: User) -> QuerySet:
+    """The services a user sees and may call: those of their teams (superusers: all)."""
+    if not user.is_authenticated:
+        return Service.objects.none()
+    if user.is_superuser:
+        return Service.objects.all()
+    return Service.objects.filter(team__memberships__user_id=user.pk)
+
+
+def calls(user: User) -> QuerySet:
+    """The calls a user sees: those of their teams (superusers: all)."""
+    if not user.is_authenticated:
+        return Call.objects.none()
+    if user.is_superuser:
+        return Call.objects.all()
+    return Call.objects.filter(team__in=teams(user).values("pk"))
+
+
+def team_ids(user: User) -> list[int] | None:
+    """The ids of the user's teams, or None for a superuser, who sees every team: a literal
+    list lets each team walk its own (team, ..., id) index of the history."""
+    if user.is_authenticated and user.is_superuser:
+        return None
+    return list(teams(user).values_list("pk", flat=True))
+
+
+def role(user: User, team: Team) -> str | None:
+    """The user's role in the team, or None; superusers count as maintainers."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.MAINTAINER
+    membership = Membership.objects.filter(team=team, user_id=user.pk).only("role").first()
+    return membership.role if membership else None
+
+
+def roles(user: User) -> dict[int, str]:
+    """{team id: role} for every team the user is a member of."""
+    return dict(Membership.objects.filter(user_id=user.pk).values_list("team_id", "role"))
+
+
+def is_maintainer(user: User, team: Team) -> bool:
+    return role(user, team) == Role.MAINTAINER
+
+
+def may_add_services(user: User) -> bool:
+    return maintained_teams(user).exists()
+
+
+# Lookups that answer 404 to anyone who may not see the object.
+
+def team(user: User, slug: str) -> Team:
+    found = teams(user).filter(slug=slug).first()
+    if found is None:
+        raise Refusal(404, _("There is no team “%(slug)s”.") % {"slug": slug})
+    return found
+
+
+def service(user: User, slug: str) -> Service:
+    found = services(user).select_related("team").filter(slug=slug).first()
+    if found is None:
+        raise Refusal(404, _("There is no service “%(slug)s”.") % {"slug": slug})
+    return found
+
+
+def call(user: User, call_id: int | str) -> Call:
+    found = calls(user).select_related("team").filter(pk=call_id).first()
+    if found is None:
+        raise Refusal(404, _("There is no call %(id)s.") % {"id": call_id})
+    return found
+
+
+def service_of(user: User, call: Call) -> Service | None:
+    """The call's service if it still exists and the user may still see it, else None."""
+    if call.service_id is None:
+        return None
+    return services(user).select_related("team").filter(pk=call.service_id).first()
+
+
+def member(team: Team, username: str) -> Membership:
+    # PostgreSQL refuses NUL in a query; no username holds one.
+    found = None if "\x00" in username else (
+        team.memberships.select_related("user").filter(user__username=username).first())
+    if found is None:
+        raise Refusal(404, _("“%(name)s” is not a member of “%(team)s”.")
+                      % {"name": username, "team": team.slug})
+    return found
+
+
+def _visible_service(superuser: bool) -> CompiledQuery:
+    def build(user_pk: int, slug: str) -> QuerySet:
+        user = SimpleNamespace(pk=user_pk, is_authenticated=True, is_superuser=superuser)
+        return services(user).filter(slug=slug).annotate(team_slug=F("team__slug"))
+
+    return CompiledQuery(Service, build, user_pk=-7301, slug="\x00slug")
+
+
+_MEMBER_SERVICE = _visible_service(superuser=False)
+_SUPERUSER_SERVICE = _visible_service(superuser=True)
+
+
+def service_to_call(user: User, slug: str) -> Service:
+    """service(user, slug), as the call path needs it: every call starts with this lookup, so
+    it runs compiled (services/compiled.py), and only the team's id and slug are read."""
+    found = None
+    if user.is_authenticated:
+        lookup = _SUPERUSER_SERVICE if user.is_superuser else _MEMBER_SERVICE
+        found = lookup.first(user_pk=user.pk, slug=slug)
+    if found is None:
+        raise Refusal(404, _("There is no service “%(slug)s”.") % {"slug": slug})
+    # The team as far as the query read it; any other field loads when first used.
+    found.team = Team.from_db(found._state.db, ["id", "slug"], [found.team_id, found.team_slug])
+    return found
+
+
+# Checks that answer 403 to a user who sees the object but may not change it.
+
+def require_maintainer(user: User, team: Team, action: str) -> None:
+    """action completes "Only maintainers of the team ... can": "edit its services"."""
+    if not is_maintainer(user, team):
+        raise Refusal(403, _("Only maintainers of the team “%(team)s” can %(action)s.")
+                      % {"team": team.slug, "action": action})
+
+
+def require_team_creator(user: User) -> None:
+    if not (user.is_authenticated and user.is_superuser):
+        raise Refusal(403, _("Only administrators can create teams."))
+
+
+def team_to_maintain(user: User, slug: str, action: str) -> Team:
+    """The team named in a request's body (not its URL), for a user who must maintain it."""
+    found = teams(user).filter(slug=slug).first()
+    if found is None:
+        raise Refusal(400, _("team: there is no team “%(slug)s” among yours.") % {"slug": slug})
+    require_maintainer(user, found, action)
+    return found
+
+
+def may_export_real_token(user: User, team: Team) -> bool:
+    """Snippets with the real token are for the team's maintainers (and audited)."""
+    return is_maintainer(user, team)

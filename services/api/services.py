@@ -1,0 +1,74 @@
+"""The registry: services, their endpoints and write-only tokens (docs/api.md, "Services")."""
+
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from services import access, tokens
+from services.api import schemas
+from services.api.core import ERRORS, saving, validate
+from services.errors import Refusal
+from services.models import Service
+
+router = Router(tags=["services"])
+
+
+def _set_token(service, token):
+    try:
+        service.set_token(tokens.check_token_text(token))
+    except tokens.TokenInvalid as exc:
+        raise Refusal(400, f"token: {exc}") from None
+
+
+@router.get("/services", response=list[schemas.ServiceOut])
+def service_list(request):
+    services = access.services(request.user).select_related("team")
+    return [schemas.service_out(service) for service in services]
+
+
+@router.post("/services", response={201: schemas.ServiceOut, **ERRORS})
+def service_create(request, payload: schemas.ServiceIn):
+    """For maintainers of `team`; `token` is required and never comes back."""
+    values = payload.model_dump()
+    team = access.team_to_maintain(request.user, values.pop("team"), _("add services"))
+    token = values.pop("token")
+    service = Service(team=team, created_by=request.user, updated_by=request.user, **values)
+    _set_token(service, token)
+    validate(service)
+    with saving(service):
+        service.save()
+    return Status(201, schemas.service_out(service))
+
+
+@router.get("/services/{slug:slug}", response={200: schemas.ServiceOut, **ERRORS})
+def service_get(request, slug: str):
+    return schemas.service_out(access.service(request.user, slug))
+
+
+@router.patch("/services/{slug:slug}", response={200: schemas.ServiceOut, **ERRORS})
+def service_patch(request, slug: str, payload: schemas.ServicePatch):
+    """Change the given fields; an omitted, null or empty `token` keeps the stored one."""
+    service = access.service(request.user, slug)
+    access.require_maintainer(request.user, service.team, _("edit its services"))
+    values = payload.model_dump(exclude_unset=True)
+    token = values.pop("token", None)
+    if "team" in values:
+        service.team = access.team_to_maintain(request.user, values.pop("team"),
+                                               _("receive services"))
+    for field, value in values.items():
+        setattr(service, field, value)
+    if token and token.strip():
+        _set_token(service, token)
+    service.updated_by = request.user
+    validate(service)
+    with saving(service):
+        service.save()
+    return schemas.service_out(service)
+
+
+@router.delete("/services/{slug:slug}", response={204: None, **ERRORS})
+def service_delete(request, slug: str):
+    """The service's calls stay in history."""
+    service = access.service(request.user, slug)
+    access.require_maintainer(request.user, service.team, _("delete its services"))
+    service.delete()
+    return Status(204, None)

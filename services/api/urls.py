@@ -1,0 +1,85 @@
+"""The JSON API under /api/ (docs/api.md): one django-ninja API made of one router per area,
+mounted by easportal/urls.py with include().
+
+Where this departs from ninja's own URL handling, and why (the one place that does):
+- a logged-out client gets 401 JSON, never the login redirect that LoginRequiredMiddleware gives
+  every page, also on an unknown route or method (404/405 would tell it what exists);
+- ninja answers a wrong method with a 405 that is not JSON, and /api/ itself or an unknown route
+  with Django's HTML 404; docs/api.md wants every error as {"detail"}.
+So each of ninja's views is wrapped once below, and a last pattern catches unknown routes.
+"""
+
+from functools import wraps
+
+from django.http import Http404
+from django.urls import URLPattern, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from services.api import calls, services, snippets, teams
+from services.api.core import (
+    API,
+    LOGGED_OUT,
+    SessionCookie,
+    UTF8Parser,
+    install_error_handlers,
+    json_error,
+    logged_in_or_401,
+)
+
+api = API(
+    title="easportal API", version="1", urls_namespace="api", auth=SessionCookie(),
+    parser=UTF8Parser(),
+    docs_decorator=logged_in_or_401,
+    description="Log in at /accounts/login/; the session cookie authenticates every call, and "
+                "unsafe methods carry X-CSRFToken with the csrftoken cookie's value (over "
+                "HTTPS, Django's CSRF check also wants a Referer or Origin of this site).",
+)
+install_error_handlers(api)
+for area in (teams, services, calls, snippets):
+    api.add_router("", area.router)
+
+
+def _api_view(view):
+    @wraps(view)
+    def api_view(request, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:  # ninja's view of /api/ itself
+            response = json_error(404, _("Not found: the API's routes are listed at "
+                                         "/api/docs."))
+        if response.status_code in (404, 405) and not request.user.is_authenticated:
+            return json_error(401, LOGGED_OUT)
+        if response.status_code == 405 and not response["Content-Type"].startswith(
+                "application/json"):
+            allowed = response["Allow"]
+            response = json_error(405, _("This route answers %(allowed)s, not %(method)s.")
+                                  % {"allowed": allowed, "method": request.method})
+            response["Allow"] = allowed
+        return response
+
+    api_view.login_required = False
+    return api_view
+
+
+@csrf_exempt
+def _unknown_route(request):
+    if not request.user.is_authenticated:
+        return json_error(401, LOGGED_OUT)
+    return json_error(404, _("Not found: the API's routes are listed at /api/docs."))
+
+
+_unknown_route.login_required = False
+
+
+def _urlpatterns():
+    patterns = []
+    for pattern in api.urls[0]:
+        # The docs page is a page: logged out, it redirects to the login form like any other.
+        view = pattern.callback if pattern.name == "openapi-view" else _api_view(pattern.callback)
+        patterns.append(URLPattern(pattern.pattern, view, pattern.default_args, pattern.name))
+    return [*patterns, re_path(r"", _unknown_route, name="unknown-route")]
+
+
+app_name = "api"
+urlpatterns = _urlpatterns()

@@ -1,0 +1,157 @@
+"""Python snippets: requests, the OpenAI SDK and Alibaba's eas-prediction SDK
+(services/snippets/targets.py lists every target).
+
+What each client adds or changes was read in its source and proven by running the snippets
+against the emulator (tests/snippets/); the reasons below say what it would change.
+"""
+
+import json
+import math
+
+from django.utils.translation import gettext as _
+
+from services.snippets.quoting import py_body, py_dict, py_str, py_value
+from services.snippets.request import TOKEN_ENV, header_value, headers_of, non_ascii_header
+
+# Python (requests)
+
+def python_reason(request):
+    return None
+
+
+def _py_token(token):
+    return f'os.environ["{TOKEN_ENV}"]' if token.from_env else py_str(token.literal)
+
+
+def python_context(request, token):
+    headers = [(py_str(name), py_str(value)) for name, value in headers_of(request)]
+    headers.append((py_str("Authorization"), _py_token(token)))
+    return {"env": token.from_env, "method": py_str(request.method), "url": py_str(request.url),
+            "headers": headers, "body": py_body(request.body) if request.body else "",
+            "timeout_s": request.timeout_s}
+
+
+# OpenAI SDK (Python)
+
+# route: (method, create function, required body keys)
+OPENAI_ROUTES = {
+    "/v1/chat/completions": ("POST", "client.chat.completions.create", ("model", "messages")),
+    "/v1/completions": ("POST", "client.completions.create", ("model", "prompt")),
+    "/v1/embeddings": ("POST", "client.embeddings.create", ("model", "input")),
+    "/v1/models": ("GET", "client.models.list", ()),
+}
+
+
+def _openai_route(request):
+    for route, (method, _function, _required) in OPENAI_ROUTES.items():
+        if request.method == method and request.url == request.base + route:
+            return route
+    return None
+
+
+def _refuse_constant(name):
+    raise ValueError(name)
+
+
+def _json_object(body):
+    """The body parsed as plain JSON, or None: NaN, Infinity or a number too large for a float
+    would not come back the same from the SDK."""
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+    def finite(value):
+        if isinstance(value, float):
+            return math.isfinite(value)
+        if isinstance(value, dict):
+            return all(finite(item) for item in value.values())
+        if isinstance(value, list):
+            return all(finite(item) for item in value)
+        return True
+
+    return data if isinstance(data, dict) and finite(data) else None
+
+
+def openai_reason(request):
+    if request.service_kind != "llm":
+        return _("The OpenAI SDK is offered for OpenAI-compatible LLM services only.")
+    route = _openai_route(request)
+    if route is None:
+        return _("The OpenAI SDK calls only POST /v1/chat/completions, /v1/completions and "
+                 "/v1/embeddings and GET /v1/models, right after the endpoint, without a "
+                 "query string.")
+    if non_ascii_header(request):
+        return _("The OpenAI SDK sends only ASCII header values.")
+    content_type = header_value(request, "Content-Type")
+    if route == "/v1/models":
+        if request.body or content_type is not None:
+            return _("The OpenAI SDK sends GET /v1/models without a body or Content-Type; "
+                     "remove them to get this snippet.")
+        return None
+    if content_type is None:
+        return _("The OpenAI SDK always sends a Content-Type, and this request has none.")
+    data = _json_object(request.body)
+    if data is None:
+        return _("The OpenAI SDK sends a JSON object, and this body is not one.")
+    required = OPENAI_ROUTES[route][2]
+    if any(key not in data for key in required):
+        return _("The OpenAI SDK needs the keys %(keys)s in the body of %(route)s.") % {
+            "keys": ", ".join(required), "route": route}
+    if not isinstance(data.get("stream", False), bool):
+        return _("The OpenAI SDK takes stream as true or false.")
+    return None
+
+
+def openai_context(request, token):
+    route = OPENAI_ROUTES[_openai_route(request)]
+    notes = ["The OpenAI SDK sends the token as \"Authorization: Bearer <token>\", which EAS "
+             "accepts too."]
+    data = _json_object(request.body) if request.body else {}
+    arguments = [(key, py_value(data[key])) for key in route[2]]
+    if "stream" in data:  # the SDK must know, to read the answer as a stream
+        arguments.append(("stream", py_value(data["stream"])))
+    extra_body = [(key, py_value(value)) for key, value in data.items()
+                  if key not in route[2] and key != "stream"]
+    omit = route[1] == "client.embeddings.create" and "encoding_format" not in data
+    if omit:
+        extra_body.append(("encoding_format", "omit"))
+        notes.append("omit keeps the SDK from adding \"encoding_format\": \"base64\" to the "
+                     "body.")
+    if extra_body:
+        arguments.append(("extra_body", py_dict(extra_body)))
+    extra_headers = [(name, py_str(value)) for name, value in headers_of(request)
+                     if (name.lower(), value) != ("content-type", "application/json")]
+    if extra_headers:
+        arguments.append(("extra_headers", py_dict(extra_headers)))
+    return {"env": token.from_env, "imports": "OpenAI, omit" if omit else "OpenAI",
+            "base_url": py_str(request.base + "/v1"), "api_key": _py_token(token),
+            "timeout_s": request.timeout_s, "function": route[1], "arguments": arguments,
+            "models": route[0] == "GET", "stream": data.get("stream") is True, "notes": notes}
+
+
+# eas-prediction SDK
+
+def eas_sdk_reason(request):
+    if request.method != "POST":
+        return _("The eas-prediction SDK sends only POST requests.")
+    if not request.url.startswith("http://"):
+        return _("The eas-prediction SDK snippet is offered for http:// endpoints only.")
+    if not header_value(request, "Content-Type"):
+        return _("The eas-prediction SDK always sends a Content-Type (application/octet-stream "
+                 "unless told otherwise), and this request has none.")
+    if header_value(request, "Date") is not None:
+        return _("The eas-prediction SDK sets the Date header itself, so it cannot send this "
+                 "request's.")
+    return None
+
+
+def eas_sdk_context(request, token):
+    extra_headers = [(name, py_str(value)) for name, value in headers_of(request)
+                     if name.lower() != "content-type"]
+    return {"env": token.from_env, "url": py_str(request.url), "token": _py_token(token),
+            "content_type": next(py_str(value) for name, value in headers_of(request)
+                                 if name.lower() == "content-type"),
+            "extra_headers": py_dict(extra_headers) if extra_headers else "",
+            "body": py_body(request.body), "timeout_ms": request.timeout_s * 1000,
+            "notes": ["The SDK also sends a Date header of its own."]}

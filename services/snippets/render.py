@@ -1,0 +1,76 @@
+"""Rendering a snippet: the target's template (templates/services/snippets/<name>.txt) with its
+context and the notes every snippet carries. Who may see which snippet, and the audit record
+of an export with the real token, are the views' business: this module is given the token,
+never reads it."""
+
+from django.template import Context, engines
+from django.utils.translation import gettext as _
+
+from services import calls
+from services.errors import Refusal
+from services.snippets.request import (
+    TOKEN_ENV,
+    TOKEN_MODES,
+    TOKEN_PLACEHOLDER,
+    SnippetRequest,
+    Token,
+    placeholder,
+)
+from services.snippets.targets import NAMES, TARGETS, Target
+
+# Comments, read by whoever runs the snippet: English, like the code around them.
+_TOKEN_NOTES = {
+    "env": f"Reads the token from the environment variable {TOKEN_ENV}.",
+    "placeholder": f"Replace {TOKEN_PLACEHOLDER} with the service's token.",
+    "real": "WARNING: this snippet contains the service's real token. Do not share it, paste "
+            "it into chats or tickets, or commit it.",
+}
+
+
+def target(name: str) -> Target:
+    """The target of that name; 400 naming the valid ones for any other."""
+    if name not in TARGETS:
+        raise Refusal(400, _("lang: “%(value)s” is not a snippet language; use one of: "
+                             "%(choices)s.")
+                      % {"value": str(name)[:40], "choices": ", ".join(NAMES)})
+    return TARGETS[name]
+
+
+def check_token_mode(mode: str) -> None:
+    if mode not in TOKEN_MODES:
+        raise Refusal(400, _("token: “%(value)s” is not a token mode; use one of: %(choices)s.")
+                      % {"value": str(mode)[:40], "choices": ", ".join(TOKEN_MODES)})
+
+
+def unavailable_reason(request: SnippetRequest, name: str) -> str | None:
+    """None when the target can express the request; else a translated sentence why not."""
+    return target(name).reason(request)
+
+
+def render(request: SnippetRequest, name: str, token_mode: str, token: str | None = None) -> str:
+    """The snippet's text; token is the plaintext, needed (only) for token_mode "real"."""
+    chosen = target(name)
+    check_token_mode(token_mode)
+    if token_mode == "real" and not token:
+        raise Refusal(400, _("A snippet with the real token needs the token."))
+    reason = chosen.reason(request)
+    if reason:
+        raise Refusal(400, reason, unavailable=name)
+    context = chosen.context(request, Token(token_mode, token or ""))
+    context["notes"] = _notes(request, token_mode) + context.get("notes", [])
+    template = engines["django"].engine.get_template(f"services/snippets/{name}.txt")
+    # Autoescape off: the values are quoted for their language, and HTML escaping would
+    # change them. Template.render marks its output safe for HTML; a snippet is plain text,
+    # to be escaped wherever a page shows it.
+    return str.__str__(template.render(Context(context, autoescape=False)))
+
+
+def _notes(request: SnippetRequest, token_mode: str) -> list[str]:
+    notes = [_TOKEN_NOTES[token_mode]]
+    for name in request.redacted_headers:
+        notes.append(f"History redacted the header {name}: replace "
+                     f"{placeholder(name)} with its value.")
+    if request.token_in_url_or_body:
+        notes.append(f"History replaced the service's token with {calls.REDACTED} in the "
+                     "request: put the token back there before running this.")
+    return notes

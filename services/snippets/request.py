@@ -1,0 +1,114 @@
+"""The one normalized request every snippet target is made from, and what the targets share
+about it: the token mode, named placeholders for redacted headers, header lookups."""
+
+import re
+from dataclasses import dataclass
+
+from services import calls
+from services.net import join
+from services.net.errors import PathError
+
+TOKEN_ENV = "EAS_TOKEN"
+TOKEN_PLACEHOLDER = "<EAS_TOKEN>"
+TOKEN_MODES = ("env", "placeholder", "real")
+DEFAULT_TIMEOUT_S = 60
+
+
+@dataclass
+class SnippetRequest:
+    method: str
+    url: str  # as the portal sends it: join_url writes it the way requests does
+    headers: list[tuple[str, str]]  # in order, without Authorization
+    body: bytes
+    endpoint: str  # "public" or "vpc"
+    service_kind: str  # a Service.Kind value; "" once the service is deleted
+    base: str  # the service endpoint the URL was joined to
+    path: str  # the interface path as given
+    timeout_s: int
+    # Headers whose value history replaced by [redacted]: shown as named placeholders.
+    redacted_headers: tuple[str, ...] = ()
+    # History replaced the token inside the URL, a header or the body: the snippet keeps
+    # [redacted] there and says so.
+    token_in_url_or_body: bool = False
+
+
+@dataclass(frozen=True)
+class Token:
+    mode: str  # env, placeholder or real
+    plaintext: str = ""
+
+    @property
+    def from_env(self):
+        return self.mode == "env"
+
+    @property
+    def literal(self):
+        return TOKEN_PLACEHOLDER if self.mode == "placeholder" else self.plaintext
+
+
+def from_request(service, call_request):
+    """The request a call of this service would send (calls.prepare()), without sending it;
+    raises services.errors.Refusal as a call would."""
+    kind, path, outbound = calls.prepare(service, call_request)
+    return SnippetRequest(
+        method=outbound.method, url=outbound.url,
+        headers=list(outbound.headers.items()), body=bytes(outbound.body), endpoint=kind,
+        service_kind=service.kind, base=service.endpoint_url(kind), path=path,
+        timeout_s=service.timeout_s,
+    )
+
+
+def from_call(call):
+    """The request a call in history sent, as far as history kept it: Authorization is
+    dropped (the token mode puts it back), other redacted headers become placeholders."""
+    headers = [(name, value) for name, value in call.request_headers.items()
+               if name.lower() != "authorization"]
+    body = bytes(call.request_body)
+    service = call.service
+    return SnippetRequest(
+        method=call.method, url=call.url, headers=headers, body=body,
+        endpoint=call.endpoint, service_kind=service.kind if service else "",
+        base=_base_of(call, service), path=call.path,
+        timeout_s=service.timeout_s if service else DEFAULT_TIMEOUT_S,
+        redacted_headers=tuple(name for name, value in headers if value == calls.REDACTED),
+        token_in_url_or_body=(calls.REDACTED in call.url
+                              or calls.REDACTED.encode() in body
+                              or any(calls.REDACTED in value and value != calls.REDACTED
+                                     for _name, value in headers)),
+    )
+
+
+def _base_of(call, service):
+    # The URL was joined from base and path: take the path off again, which still holds after
+    # the service's endpoint was changed or the service deleted.
+    try:
+        suffix = join.join_url("", call.path) if call.path else ""
+    except PathError:
+        suffix = None
+    if suffix is not None and call.url.endswith(suffix):
+        return call.url[: len(call.url) - len(suffix)]
+    return service.endpoint_url(call.endpoint) if service else ""
+
+
+def placeholder(header_name):
+    return "<" + re.sub(r"[^A-Za-z0-9]", "_", header_name).upper() + ">"
+
+
+def headers_of(request):
+    """The request's headers, with a named placeholder for each value history redacted."""
+    redacted = {name.lower() for name in request.redacted_headers}
+    return [(name, placeholder(name) if name.lower() in redacted else value)
+            for name, value in request.headers]
+
+
+def header_value(request, name):
+    return next((value for key, value in request.headers if key.lower() == name.lower()), None)
+
+
+def query_of(request):
+    return request.url.partition("?")[2]
+
+
+def non_ascii_header(request):
+    """The name of the first header whose value is not ASCII, or None."""
+    return next((name for name, value in request.headers if not value.isascii()), None)

@@ -1,0 +1,173 @@
+"""The request builder: a form that starts from the service's defaults or from a call in
+history (?call=<id>). Send goes through the JSON API (static/js/builder.js), like every call."""
+
+import json
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from services import access, calls
+from services.errors import Refusal
+from services.models import Service
+from services.net import join
+from services.net.client import GATEWAY_BODY_LIMIT
+from services.net.errors import PathError
+from services.views.snippet_panel import snippet_panel_for_builder
+
+LLM_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/embeddings")
+
+
+def join_refusals():
+    """{code: translated message template} for the codes static/js/join.js returns."""
+    return {code: _(message) for code, message in join.REFUSALS.items()}
+
+
+def builder_url(service, call=None):
+    url = reverse("service_builder", args=[service.slug])
+    return f"{url}?call={call.pk}" if call else url
+
+
+def json_text(data):
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _presets(service):
+    """The interface paths offered for the service's kind, each with a method and a body."""
+    if service.kind == Service.Kind.LLM:
+        model = service.name
+        bodies = {
+            "/v1/chat/completions": {"model": model, "messages": [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "hello!"}]},
+            "/v1/completions": {"model": model, "prompt": "hello!"},
+            "/v1/embeddings": {"model": model, "input": "hello!"},
+        }
+        presets = []
+        for path in LLM_PATHS:
+            body = bodies.get(path)
+            if path == service.default_path and service.default_body:
+                body = service.default_body
+            elif body is not None:
+                body = json_text(body)
+            presets.append({"path": path, "label": path, "method": "POST" if body else "GET",
+                            "body": body or ""})
+        return presets
+    if service.kind == Service.Kind.CUSTOM:
+        return []
+    return [{"path": service.default_path,
+             "label": service.default_path or _("(the endpoint itself)"),
+             "method": service.default_method, "body": service.default_body}]
+
+
+def _draft_for_service(service, presets):
+    path = service.default_path
+    if not path and service.kind == Service.Kind.LLM:
+        path = LLM_PATHS[0]
+    preset = next((p for p in presets if p["path"] == path), None)
+    return {
+        "endpoint": service.default_endpoint,
+        "method": service.default_method,
+        "path": path,
+        "headers": [{"name": name, "value": value}
+                    for name, value in calls.DEFAULT_HEADERS.items()],
+        "body": service.default_body or (preset["body"] if preset else ""),
+        "notes": [],
+    }
+
+
+def _draft_from_call(service, call):
+    notes = []
+    headers = []
+    for name, value in call.request_headers.items():
+        if name.lower() == "authorization":
+            continue
+        redacted = value == calls.REDACTED
+        headers.append({"name": name, "value": "" if redacted else value, "redacted": redacted})
+    data = bytes(call.request_body)
+    try:
+        body = data.decode("utf-8")
+    except UnicodeDecodeError:
+        body = ""
+        notes.append(_("The call's body is binary (%(size)s bytes) and cannot be edited here; "
+                       "the body below is empty.") % {"size": len(data)})
+    if calls.REDACTED in call.path or calls.REDACTED in body:
+        notes.append(_("“%(redacted)s” in the path or body stands for the service's token, "
+                       "which history does not keep: put back what belongs there.")
+                     % {"redacted": calls.REDACTED})
+    endpoint = call.endpoint if service.endpoint_url(call.endpoint) else service.default_endpoint
+    return {"endpoint": endpoint, "method": call.method, "path": call.path, "headers": headers,
+            "body": body, "notes": notes}
+
+
+def _draft(request, service, presets):
+    """(call, draft): what the form starts from, the call given as ?call=<id> or the defaults."""
+    call_id = request.GET.get("call")
+    if call_id is None:
+        return None, _draft_for_service(service, presets)
+    if not (call_id.isascii() and call_id.isdigit()):
+        raise Refusal(404, _("There is no call %(id)s.") % {"id": call_id[:40]})
+    call = access.call(request.user, call_id)
+    if call.service_id != service.pk:
+        raise Refusal(404, _("There is no call %(id)s.") % {"id": call_id})
+    return call, _draft_from_call(service, call)
+
+
+@require_GET
+def service_builder(request, slug):
+    service = access.service(request.user, slug)
+    presets = _presets(service)
+    call, draft = _draft(request, service, presets)
+    choices = [(kind, label, service.endpoint_url(kind))
+               for kind, label in Service.EndpointKind.choices if service.endpoint_url(kind)]
+    try:
+        url, refused = join.join_url(service.endpoint_url(draft["endpoint"]),
+                                     draft["path"]), ""
+    except PathError as exc:
+        url, refused = "", calls.translated(exc)
+    config = {
+        "invokeUrl": reverse("api:service_invoke", kwargs={"slug": service.slug}),
+        "callsUrl": reverse("call_list"),
+        "bases": {kind: base for kind, _label, base in choices},
+        "limit": GATEWAY_BODY_LIMIT,
+        "refusals": join_refusals(),
+        # A body still equal to one of these is the user's to replace when they pick a preset.
+        "templates": [preset["body"] for preset in presets if preset["body"]],
+        "text": _builder_text(),
+    }
+    return render(request, "services/builder/builder.html", {
+        "service": service, "call": call, "draft": draft, "presets": presets,
+        "endpoint_choices": choices, "methods": Service.Method.values,
+        "url": url, "url_refused": refused, "config": config, "limit": GATEWAY_BODY_LIMIT,
+        "snippet_panel": snippet_panel_for_builder(request.user, service),
+    })
+
+
+def _builder_text():
+    # What the builder's scripts write into the page, translated; %(name)s is filled in there.
+    return {
+        "emptyBody": _("Empty body."),
+        "validJson": _("Valid JSON."),
+        "invalidJson": _("Not valid JSON: line %(line)s, column %(column)s: %(reason)s"),
+        "invalidJsonAnywhere": _("Not valid JSON: %(reason)s"),
+        "bytes": _("%(size)s of %(limit)s bytes"),
+        "overLimit": _("Over the gateway's 1 MB limit (%(limit)s bytes): the gateway would "
+                       "refuse it, so the portal will not send it."),
+        "sending": _("Sending…"),
+        "unreachable": _("The portal could not be reached; nothing was sent. Check your "
+                         "connection and try again."),
+        "httpError": _("The portal answered %(status)s; nothing was sent."),
+        "loggedOut": _("You are logged out: log in again, then send."),
+        "headerWithoutName": _("A header has a value but no name."),
+        "redactedHeader": _("Re-enter the value of %(name)s (history redacted it), or remove "
+                            "that header."),
+        "pathRefused": _("Fix the path first: %(reason)s"),
+        "failed": _("failed"),
+        "elapsed": _("%(ms)s ms"),
+        "size": _("%(size)s bytes"),
+        "truncated": _("Cut at the limit: %(size)s bytes kept of %(declared)s declared."),
+        "truncatedUndeclared": _("Cut at the limit of %(size)s bytes."),
+        "binary": _("Binary body, %(size)s bytes; the first bytes in hex:"),
+        "noBody": _("(no body)"),
+    }

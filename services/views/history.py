@@ -1,0 +1,115 @@
+"""The call history pages: the list with its filters, a call, and "Send again", which goes
+through services.calls.call like every call."""
+
+import json
+from http import HTTPStatus
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from services import access, calls
+from services.errors import Refusal
+from services.history import CallFilter, error_text
+from services.views.builder import builder_url, json_text
+from services.views.snippet_panel import snippet_panel_for_call
+
+HEX_PREVIEW_BYTES = 64
+
+
+def call_list(request):
+    filters = CallFilter(request.GET, user=request.user)
+    rows, next_cursor, older_url = [], None, None
+    if filters.is_valid():
+        rows, next_cursor = filters.page()
+    if next_cursor:
+        # Preserve the filters: the older page is the same list, further back.
+        params = request.GET.copy()
+        params["cursor"] = next_cursor
+        older_url = f"?{params.urlencode()}"
+    newest_url = None
+    if request.GET.get("cursor"):
+        params = request.GET.copy()
+        del params["cursor"]
+        newest_url = f"?{params.urlencode()}"
+    return render(request, "services/history/call_list.html", {
+        "filters": filters, "calls": rows, "older_url": older_url, "newest_url": newest_url,
+        "filter_error": "" if filters.is_valid() else error_text(filters),
+        "service_slugs": access.services(request.user).values_list("slug", flat=True),
+    }, status=200 if filters.is_valid() else 400)
+
+
+def _body_view(data):
+    """How a stored body reads: pretty JSON, text, or a hex preview of binary bytes."""
+    data = bytes(data)
+    view = {"size": len(data), "text": None, "hex": None, "json": False}
+    if not data:
+        return view
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        head = data[:HEX_PREVIEW_BYTES]
+        view["hex"] = "\n".join(head[i:i + 16].hex(" ") for i in range(0, len(head), 16))
+        return view
+    try:
+        view["text"], view["json"] = json_text(json.loads(text)), True
+    except (ValueError, RecursionError):
+        view["text"] = text
+    return view
+
+
+def _reason(status):
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def call_detail(request, id):
+    call = access.call(request.user, id)
+    service = access.service_of(request.user, call)
+    return render(request, "services/history/call_detail.html", {
+        "call": call, "service": service, "reason": _reason(call.status),
+        "request_body": _body_view(call.request_body),
+        "response_body": _body_view(call.response_body),
+        "builder_url": builder_url(service, call) if service else None,
+        "snippet_panel": snippet_panel_for_call(request.user, call, service),
+    })
+
+
+@require_POST
+def call_send_again(request, id):
+    call = access.call(request.user, id)
+    service = access.service_of(request.user, call)
+    if service is None:
+        messages.error(request, _("The service “%(slug)s” no longer exists, so this call "
+                                  "cannot be sent again.") % {"slug": call.service_slug})
+        return redirect("call_detail", id=call.pk)
+    headers = {name: value for name, value in call.request_headers.items()
+               if name.lower() != "authorization"}
+    redacted = [name for name, value in headers.items() if value == calls.REDACTED]
+    if redacted:
+        messages.error(request, _("History redacted the header %(names)s, so this call cannot "
+                                  "be sent again as it was: re-enter the value here, then send.")
+                       % {"names": ", ".join(redacted)})
+        return redirect(builder_url(service, call))
+    body = bytes(call.request_body)
+    if calls.REDACTED in call.path or calls.REDACTED.encode() in body:
+        messages.error(request, _("History redacted the token in this call's path or body, so "
+                                  "it cannot be sent again as it was: fix it here, then send."))
+        return redirect(builder_url(service, call))
+    request_again = calls.CallRequest(endpoint=call.endpoint, method=call.method,
+                                      path=call.path, headers=headers, body=body)
+    try:
+        new_call = calls.call(request.user, service, request_again)
+    except Refusal as exc:
+        messages.error(request, exc.message)
+        return redirect("call_detail", id=call.pk)
+    if new_call.error:
+        messages.warning(request, _("Sent again, but the call failed: %(error)s")
+                         % {"error": new_call.error})
+    else:
+        messages.success(request, _("Sent again: %(status)s %(reason)s.") % {
+            "status": new_call.status, "reason": _reason(new_call.status)})
+    return redirect("call_detail", id=new_call.pk)
