@@ -233,7 +233,7 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "easportal.storage.StaticFilesStorage"},
 }
 
 # Production switches (README.md, "Production"): all off by default for plain-http development.

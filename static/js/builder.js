@@ -1,15 +1,15 @@
 /* The request builder: the live URL, suggested paths, header rows, the body checks, and Send,
    which posts to the JSON API and shows the recorded call (static/js/response.js). */
-(function () {
-  "use strict";
+import { joinUrl, refusalText } from "./join.js";
+import { render as renderResponse } from "./response.js";
+import { byId, format, parseJsonOrNull, readJson } from "./util.js";
 
-  var form = document.getElementById("builder-form");
-  if (!form) return;
-  var config = JSON.parse(document.getElementById("builder-config").textContent);
-  var text = config.text, format = EasResponse.format;
+// Only a page with the form runs start(): a module's top level cannot return early.
+function start(form) {
+  var config = readJson("builder-config");
+  var text = config.text;
   var encoder = new TextEncoder();
 
-  function byId(id) { return document.getElementById(id); }
   var path = byId("path"), method = byId("method"), body = byId("body");
   var formError = byId("form-error"), sendButton = byId("send"), sendState = byId("send-state");
 
@@ -20,7 +20,7 @@
 
   // The URL as the server will join it, or the reason it will refuse the path.
   function joined() {
-    return EasJoin.joinUrl(config.bases[endpointKind()] || "", path.value);
+    return joinUrl(config.bases[endpointKind()] || "", path.value);
   }
 
   function updateUrl() {
@@ -30,7 +30,7 @@
     if (result.url !== undefined) {
       url.textContent = result.url;
     } else {
-      refused.textContent = EasJoin.refusalText(result.refused, path.value, config.refusals);
+      refused.textContent = refusalText(result.refused, path.value, config.refusals);
     }
   }
 
@@ -133,6 +133,11 @@
     return result;
   }
 
+  function payload() {
+    return { endpoint: endpointKind(), method: method.value, path: path.value,
+             headers: headers(), body: body.value };
+  }
+
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) :
@@ -155,13 +160,12 @@
     var result = joined();
     if (result.url === undefined) {
       showError(format(text.pathRefused, {
-        reason: EasJoin.refusalText(result.refused, path.value, config.refusals) }));
+        reason: refusalText(result.refused, path.value, config.refusals) }));
       return;
     }
-    var payload;
+    var invoked;
     try {
-      payload = { endpoint: endpointKind(), method: method.value, path: path.value,
-                  headers: headers(), body: body.value };
+      invoked = payload();
     } catch (error) {
       showError(error.message);
       return;
@@ -173,14 +177,13 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json",
                  "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(payload)
+      body: JSON.stringify(invoked)
     }).then(function (response) {
       return response.text().then(function (raw) {
-        var data = null;
-        try { data = JSON.parse(raw); } catch (e) { /* not JSON: reported by status below */ }
+        var data = parseJsonOrNull(raw);  // null if not JSON: reported by status below
         finish();
         if (response.status === 200 && data && data.id !== undefined) {
-          EasResponse.render(data, config);
+          renderResponse(data, config);
           return;
         }
         byId("response").hidden = true;
@@ -205,16 +208,13 @@
   body.addEventListener("input", updateBody);
   updateUrl();
   updateBody();
+  return { payload: payload, csrfToken: csrfToken };
+}
 
-  // For static/js/snippets.js, which shows the snippet of the form as it stands:
-  // payload() is the invoke body the form describes ({endpoint, method, path, headers, body});
-  // it throws an Error with a message for the user when the header rows cannot be sent as they
-  // are. csrfToken() is the value for the X-CSRFToken header.
-  window.EasBuilder = {
-    payload: function () {
-      return { endpoint: endpointKind(), method: method.value, path: path.value,
-               headers: headers(), body: body.value };
-    },
-    csrfToken: csrfToken
-  };
-})();
+var form = byId("builder-form");
+
+// For static/js/snippets.js, which shows the snippet of the form as it stands:
+// payload() is the invoke body the form describes ({endpoint, method, path, headers, body});
+// it throws an Error with a message for the user when the header rows cannot be sent as they
+// are. csrfToken() is the value for the X-CSRFToken header. Both are undefined without the form.
+export const { payload, csrfToken } = form ? start(form) : {};

@@ -2,74 +2,69 @@
    tests/join_cases.json drives the tests of both, so the page shows the URL the server sends.
    joinUrl(base, path) returns {url} or {refused: code}; refusalText(code, path, messages)
    fills in the server's translated message for that code (see call_views.join_refusals). */
-(function () {
-  "use strict";
 
-  var CONTROL = /[\x00-\x1f\x7f-\x9f\ud800-\udfff]/u;
-  var DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
-  // Written as the portal's HTTP client puts a URL on the wire (see endpoints.py): anything
-  // but these characters is percent-encoded; an existing %XX is upper-cased, or decoded when it
-  // stands for a letter, digit or -._~.
-  var UNSAFE = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,/:;=?@%]/gu;
-  var ESCAPE = /%([0-9A-Fa-f]{2})/g;
-  var UNRESERVED = /^[A-Za-z0-9\-._~]$/;
-  var encoder = new TextEncoder();
+var CONTROL = /[\x00-\x1f\x7f-\x9f\ud800-\udfff]/u;
+var DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+// Written as the portal's HTTP client puts a URL on the wire (see endpoints.py): anything
+// but these characters is percent-encoded; an existing %XX is upper-cased, or decoded when it
+// stands for a letter, digit or -._~.
+var UNSAFE = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,/:;=?@%]/gu;
+var ESCAPE = /%([0-9A-Fa-f]{2})/g;
+var UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+var encoder = new TextEncoder();
 
-  function encode(text) {
-    text = text.replace(UNSAFE, function (match) {
-      var out = "";
-      encoder.encode(match).forEach(function (byte) {
-        out += "%" + (byte < 16 ? "0" : "") + byte.toString(16).toUpperCase();
-      });
-      return out;
+function encode(text) {
+  text = text.replace(UNSAFE, function (match) {
+    var out = "";
+    encoder.encode(match).forEach(function (byte) {
+      out += "%" + (byte < 16 ? "0" : "") + byte.toString(16).toUpperCase();
     });
-    return text.replace(ESCAPE, function (match, hex) {
-      var char = String.fromCharCode(parseInt(hex, 16));
-      return UNRESERVED.test(char) ? char : "%" + hex.toUpperCase();
-    });
-  }
+    return out;
+  });
+  return text.replace(ESCAPE, function (match, hex) {
+    var char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : "%" + hex.toUpperCase();
+  });
+}
 
-  // A URL with no path at all is sent with "/": http://h?x=1 goes out as http://h/?x=1.
-  function withRoot(url) {
-    var start = url.indexOf("://") + 3;
-    var end = url.indexOf("?", start);
-    var authority = end === -1 ? url.slice(start) : url.slice(start, end);
-    if (authority.indexOf("/") !== -1) return url;
-    return url.slice(0, start) + authority + "/" + (end === -1 ? "" : url.slice(end));
-  }
+// A URL with no path at all is sent with "/": http://h?x=1 goes out as http://h/?x=1.
+function withRoot(url) {
+  var start = url.indexOf("://") + 3;
+  var end = url.indexOf("?", start);
+  var authority = end === -1 ? url.slice(start) : url.slice(start, end);
+  if (authority.indexOf("/") !== -1) return url;
+  return url.slice(0, start) + authority + "/" + (end === -1 ? "" : url.slice(end));
+}
 
-  function hasDotSegment(path) {
-    return path.split("/").some(function (segment) { return DOT_SEGMENT.test(segment); });
-  }
+function hasDotSegment(path) {
+  return path.split("/").some(function (segment) { return DOT_SEGMENT.test(segment); });
+}
 
-  function refusalOf(path) {
-    if (CONTROL.test(path)) return "control";
-    var head = path.split(/[/?]/)[0];
-    if (path.indexOf("\\") !== -1) return "backslash";
-    if (path.indexOf("#") !== -1) return "fragment";
-    if (head.indexOf(":") !== -1) return "scheme";
-    if (path.slice(0, 2) === "//") return "double_slash";
-    if (head.indexOf("@") !== -1) return "user";
-    if (hasDotSegment(path.split("?")[0])) return "dot_segment";
-    return null;
-  }
+function refusalOf(path) {
+  if (CONTROL.test(path)) return "control";
+  var head = path.split(/[/?]/)[0];
+  if (path.indexOf("\\") !== -1) return "backslash";
+  if (path.indexOf("#") !== -1) return "fragment";
+  if (head.indexOf(":") !== -1) return "scheme";
+  if (path.slice(0, 2) === "//") return "double_slash";
+  if (head.indexOf("@") !== -1) return "user";
+  if (hasDotSegment(path.split("?")[0])) return "dot_segment";
+  return null;
+}
 
-  function joinUrl(base, path) {
-    base = base.replace(/\/+$/, "");
-    if (!path) return { url: withRoot(base) };
-    var refused = refusalOf(path);
-    if (refused) return { refused: refused };
-    if (path[0] !== "/" && path[0] !== "?") path = "/" + path;
-    path = encode(path);
-    // An empty query is not sent.
-    if (path.slice(-1) === "?" && path.indexOf("?") === path.length - 1) path = path.slice(0, -1);
-    return { url: withRoot(base + path) };
-  }
+export function joinUrl(base, path) {
+  base = base.replace(/\/+$/, "");
+  if (!path) return { url: withRoot(base) };
+  var refused = refusalOf(path);
+  if (refused) return { refused: refused };
+  if (path[0] !== "/" && path[0] !== "?") path = "/" + path;
+  path = encode(path);
+  // An empty query is not sent.
+  if (path.slice(-1) === "?" && path.indexOf("?") === path.length - 1) path = path.slice(0, -1);
+  return { url: withRoot(base + path) };
+}
 
-  function refusalText(code, path, messages) {
-    var template = (messages && messages[code]) || code;
-    return template.replace(/%\(path\)s/g, path);
-  }
-
-  window.EasJoin = { joinUrl: joinUrl, refusalText: refusalText };
-})();
+export function refusalText(code, path, messages) {
+  var template = (messages && messages[code]) || code;
+  return template.replace(/%\(path\)s/g, path);
+}

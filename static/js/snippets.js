@@ -1,30 +1,25 @@
 /* The snippet panel (templates/services/includes/snippet_panel.html): a tab per target, the
    token mode, Copy and Download.
    On a call's page the env and placeholder snippets come with the page; the API is asked only
-   for the real token (each export is recorded, so each is fetched once) and for snippets a
-   page with a large body leaves out. On the builder, the API makes the snippet of the form as
-   it stands (read through EasBuilder.payload, static/js/builder.js), 300 ms after the last
-   edit; with the real token it waits for the user to ask again. */
-(function () {
-  "use strict";
+   for the real token (each one handed out is recorded, so each is fetched once) and for
+   snippets a page with a large body leaves out. On the builder, the API makes the snippet of
+   the form as it stands (read through payload() of static/js/builder.js), 300 ms after the
+   last edit; with the real token it waits for the user to ask again. */
+import { render as highlight } from "./highlight.js";
+import { byId, format, parseJsonOrNull, readJson } from "./util.js";
 
-  var panel = document.getElementById("snippet-panel");
-  if (!panel) return;
+// Only a page with the panel runs start(): a module's top level cannot return early.
+// builder is static/js/builder.js on the builder's page, else null.
+function start(panel, builder) {
   var DEBOUNCE_MS = 300, MAX_CACHED = 40;
-  var config = JSON.parse(document.getElementById("snippet-config").textContent);
+  var config = readJson("snippet-config");
   var text = config.text;
-  var builderForm = panel.getAttribute("data-source") === "builder" ?
-    document.getElementById("builder-form") : null;
+  var builderForm = builder ? byId("builder-form") : null;
 
-  function byId(id) { return document.getElementById(id); }
   var pre = byId("snippet-body"), code = pre.querySelector("code"), reasonBox = byId("snippet-reason");
   var copyButton = byId("snippet-copy"), downloadButton = byId("snippet-download");
   var refreshButton = byId("snippet-refresh"), state = byId("snippet-state");
   var tabs = Array.prototype.slice.call(panel.querySelectorAll(".snippet-tab"));
-
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
-  }
 
   function tabFor(target) {
     return tabs.filter(function (tab) { return tab.getAttribute("data-target") === target; })[0];
@@ -55,7 +50,7 @@
     refreshButton.hidden = true;
     if (entry.text !== undefined) {
       current.text = entry.text;
-      EasHighlight.render(code, entry.text, tab.getAttribute("data-language"));
+      highlight(code, entry.text, tab.getAttribute("data-language"));
     } else {
       current.text = null;
       reasonBox.textContent = entry.error;
@@ -83,7 +78,7 @@
                     "&token=" + encodeURIComponent(current.mode),
                init: { method: "GET" } };
     }
-    var payload = EasBuilder.payload();  // throws with a message for the user
+    var payload = builder.payload();  // throws with a message for the user
     payload.service = config.service;
     payload.lang = current.target;
     payload.token = current.mode;
@@ -91,13 +86,12 @@
     return { key: body, url: config.url,
              init: { method: "POST", body: body,
                      headers: { "Content-Type": "application/json",
-                                "X-CSRFToken": EasBuilder.csrfToken() } } };
+                                "X-CSRFToken": builder.csrfToken() } } };
   }
 
   function answer(response, raw) {
     if (response.ok) return { text: raw };
-    var data = null;
-    try { data = JSON.parse(raw); } catch (e) { /* not JSON: reported by status below */ }
+    var data = parseJsonOrNull(raw);  // null if not JSON: reported by status below
     if (data && typeof data.detail === "string") {
       return { error: data.detail, unavailable: !!data.unavailable };
     }
@@ -228,4 +222,11 @@
   } else if (current.text !== null) {
     show({ text: current.text });
   }
-})();
+}
+
+var panel = byId("snippet-panel");
+if (panel) {
+  // A call's page has no form to read: it never loads the builder's modules.
+  start(panel, panel.getAttribute("data-source") === "builder" ?
+    await import("./builder.js") : null);
+}

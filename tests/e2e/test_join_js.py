@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.templatetags.static import static
 from django.utils import translation
 
 from services.net.errors import PathError
@@ -14,7 +15,6 @@ from services.net.join import join_url
 from services.views.builder import join_refusals
 
 CASES = json.loads((Path(settings.BASE_DIR) / "tests" / "join_cases.json").read_text())
-JOIN_JS = Path(settings.BASE_DIR) / "static" / "js" / "join.js"
 
 
 def ok_cases():
@@ -35,22 +35,25 @@ def python_join(base, path):
 
 
 @pytest.fixture(scope="module")
-def js_page(browser):
+def js_page(browser, live_server):
+    """A page of the portal, under its Content-Security-Policy, to import join.js into."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto("about:blank")
-    page.add_script_tag(path=str(JOIN_JS))
+    page.goto(f"{live_server.url}/accounts/login/")
     yield page
     context.close()
 
 
 def js_join_all(page, pairs, refusals):
-    """Every (base, path) through the page's joinUrl at once: {url} or {refused: message}."""
-    return page.evaluate("""([pairs, refusals]) => pairs.map(([base, path]) => {
-        const result = EasJoin.joinUrl(base, path);
-        return result.url !== undefined ? {url: result.url}
-            : {refused: EasJoin.refusalText(result.refused, path, refusals)};
-    })""", [pairs, refusals])
+    """Every (base, path) through the module's joinUrl at once: {url} or {refused: message}."""
+    return page.evaluate("""async ([url, pairs, refusals]) => {
+        const { joinUrl, refusalText } = await import(url);
+        return pairs.map(([base, path]) => {
+            const result = joinUrl(base, path);
+            return result.url !== undefined ? {url: result.url}
+                : {refused: refusalText(result.refused, path, refusals)};
+        });
+    }""", [static("js/join.js"), pairs, refusals])
 
 
 def test_the_table_has_both_kinds_of_case():

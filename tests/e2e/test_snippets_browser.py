@@ -4,10 +4,9 @@ and the real token for a maintainer."""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.templatetags.static import static
 from playwright.sync_api import expect
 
 from services import calls, snippets
@@ -231,7 +230,6 @@ def test_the_builder_exports_the_real_token_only_when_asked(live_server, page, e
     assert page.csp_errors == []
 
 
-HIGHLIGHT_JS = Path(settings.BASE_DIR) / "static" / "js" / "highlight.js"
 TRICKY = [
     ("shell", "curl 'a' \"b $X\" $'\\x00' # c\ncat <<'EOF'\nit's\nEOF\necho 42 ${EAS_TOKEN}"),
     ("python", "import os  # c\nx = b'\\xff' + r\"\\d\" + '''a\n'b'''\nif x: print(1.5e3, None)"),
@@ -243,34 +241,40 @@ TRICKY = [
 
 
 @pytest.fixture(scope="module")
-def highlight_page(browser):
+def highlight_page(browser, live_server):
+    """A page of the portal, under its Content-Security-Policy, to import highlight.js into."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto("about:blank")
-    page.add_script_tag(content=HIGHLIGHT_JS.read_text())
+    page.goto(f"{live_server.url}/accounts/login/")
     yield page
     context.close()
+
+
+def highlight_tokens(page, text, language):
+    return page.evaluate("async ([url, t, l]) => (await import(url)).tokens(t, l)",
+                         [static("js/highlight.js"), text, language])
 
 
 @pytest.mark.parametrize("language, text", TRICKY)
 def test_highlighting_keeps_every_character_and_builds_no_markup(highlight_page, language,
                                                                    text):
-    tokens = highlight_page.evaluate("([t, l]) => EasHighlight.tokens(t, l)", [text, language])
+    tokens = highlight_tokens(highlight_page, text, language)
     assert "".join(piece for _kind, piece in tokens) == text
-    rendered = highlight_page.evaluate("""([t, l]) => {
+    rendered = highlight_page.evaluate("""async ([url, t, l]) => {
+        const highlight = await import(url);
         const code = document.createElement("code");
-        EasHighlight.render(code, t, l);
+        highlight.render(code, t, l);
         return {text: code.textContent, elements: code.querySelectorAll("*").length,
                 spans: code.querySelectorAll("span").length};
-    }""", [text, language])
+    }""", [static("js/highlight.js"), text, language])
     assert rendered["text"] == text
     assert rendered["elements"] == rendered["spans"]  # nothing but the highlighter's spans
 
 
 def test_highlighting_finds_strings_comments_keywords_and_numbers(highlight_page):
     def kinds(text, language):
-        return {piece: kind for kind, piece in highlight_page.evaluate(
-            "([t, l]) => EasHighlight.tokens(t, l)", [text, language]) if kind}
+        return {piece: kind for kind, piece in highlight_tokens(highlight_page, text, language)
+                if kind}
 
     assert kinds("# note\ncurl 'u' -H \"A: ${EAS_TOKEN}\" --max-time 60", "shell") == {
         "# note": "comment", "'u'": "string", '"A: ${EAS_TOKEN}"': "string", "60": "number"}

@@ -1,0 +1,77 @@
+"""The ES modules of static/js in Chromium, as the live portal serves them: each loads, under the
+portal's Content-Security-Policy, by its hashed name only, once per page, and names what it
+offers the others; no module leaves a global behind."""
+
+import re
+
+import pytest
+from django.templatetags.static import static
+from playwright.sync_api import expect
+
+from tests.e2e.test_builder_browser import log_in, open_builder
+from tests.test_builder_pages import make_call
+
+EXPORTS = {
+    "builder": ["csrfToken", "payload"],
+    "highlight": ["render", "tokens"],
+    "hints": ["keyFor", "show"],
+    "join": ["joinUrl", "refusalText"],
+    "response": ["render"],
+    "snippets": [],
+    "util": ["byId", "format", "parseJsonOrNull", "readJson"],
+}
+HASHED_MODULE = re.compile(r".*/static/js/(\w+)\.[0-9a-f]{12}\.js")
+NO_GLOBALS = "Object.keys(window).filter(name => /^Eas/.test(name))"
+
+
+def record_scripts(page):
+    """Every URL under /static/js/ the page asks for, in order."""
+    requested = []
+    page.on("request", lambda request: "/static/js/" in request.url
+            and requested.append(request.url))
+    return requested
+
+
+def module_names(urls):
+    matches = [HASHED_MODULE.fullmatch(url) for url in urls]
+    assert all(matches), urls  # an unhashed name would be cached without a new one on change
+    return sorted(match.group(1) for match in matches)
+
+
+def test_every_module_loads_by_its_hashed_name_and_exports_its_names(live_server, page):
+    requested = record_scripts(page)
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert requested == []  # the login page has no script of its own
+    exports = page.evaluate("""async urls => {
+        const found = {};
+        for (const [name, url] of Object.entries(urls)) {
+            found[name] = Object.keys(await import(url)).sort();
+        }
+        return found;
+    }""", {name: static(f"js/{name}.js") for name in EXPORTS})
+    assert exports == EXPORTS
+    assert module_names(requested) == sorted(EXPORTS)  # each once, imports included
+    assert page.evaluate(NO_GLOBALS) == []
+    assert page.csp_errors == []
+
+
+def test_the_builder_page_loads_its_modules_once_each(live_server, page, service, bob):
+    log_in(page, live_server, "bob")
+    requested = record_scripts(page)
+    open_builder(page, live_server, service)
+    # The snippet panel's tab has its snippet once snippets.js has the builder's form to read.
+    expect(page.locator("#snippet-body code")).to_contain_text(service.public_endpoint)
+    assert module_names(requested) == sorted(EXPORTS)
+    assert page.evaluate(NO_GLOBALS) == []
+    assert page.csp_errors == []
+
+
+def test_a_calls_page_loads_no_builder_module(live_server, page, service, bob):
+    call = make_call(service, bob)
+    log_in(page, live_server, "bob")
+    requested = record_scripts(page)
+    page.goto(f"{live_server.url}/calls/{call.pk}/")
+    expect(page.locator("#snippet-body code span.tok-string").first).to_be_visible()
+    assert module_names(requested) == ["highlight", "hints", "snippets", "util"]
+    assert page.evaluate(NO_GLOBALS) == []
+    assert page.csp_errors == []
