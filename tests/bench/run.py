@@ -28,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services import emulator as eas_emulator  # noqa: E402
+import emulator as eas_emulator  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
 PAIRS = int(os.environ.get("BENCH_PAIRS", 500))

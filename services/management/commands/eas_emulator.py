@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from services import emulator
+import emulator
 
 
 class Command(BaseCommand):
