@@ -23,11 +23,12 @@ Fault routes, for testing an HTTP client (limits, decompression, deadlines, redi
     ANY  /redirect?to=URL&status=302
 
 The modules: config (services, config files, the demo set in demo.json), app (the WSGI app:
-gateway checks and the record of what arrived), routes and server (waitress, in the foreground
-or a thread).
+gateway checks and the record of what arrived), routes, server (waitress, in the foreground or
+a thread) and cli (the command line).
 """
 
 from emulator.app import GATEWAY_LIMIT, Emulator, Received, canonical, make_app, read_body
+from emulator.cli import StartError, main
 from emulator.config import (
     DEMO_CONFIG,
     DEMO_SERVICES,
@@ -40,6 +41,6 @@ from emulator.server import make_server, start_in_thread, stop
 
 __all__ = [
     "DEMO_CONFIG", "DEMO_SERVICES", "GATEWAY_LIMIT", "KINDS", "ConfigError", "Emulator",
-    "Received", "canonical", "check_services", "load_config", "make_app", "make_server",
-    "read_body", "start_in_thread", "stop",
+    "Received", "StartError", "canonical", "check_services", "load_config", "main", "make_app",
+    "make_server", "read_body", "start_in_thread", "stop",
 ]

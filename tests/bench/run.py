@@ -261,7 +261,7 @@ class Emulator:
     def __init__(self):
         port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "eas_emulator", "--port", str(port)], cwd=ROOT,
+            [sys.executable, "-m", "emulator", "--port", str(port)], cwd=ROOT,
             env=environment("sqlite:////nonexistent", tempfile.gettempdir()),
             stdout=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{port}/api/predict/demo-echo"
