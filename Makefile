@@ -32,7 +32,7 @@ run: $(VENV)/.run-deps
 	@$(BIN)/python manage.py create_admin
 	$(BIN)/python manage.py seed_demo --emulator-port $(EMULATOR_PORT)
 	@# The emulator runs beside the portal and stops with it.
-	@$(BIN)/python manage.py eas_emulator --host 127.0.0.1 --port $(EMULATOR_PORT) & \
+	@$(BIN)/python -m emulator --host 127.0.0.1 --port $(EMULATOR_PORT) & \
 	emulator=$$!; trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
 	echo "easportal on http://$(HOST):$(PORT)/"; \
 	$(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --worker-class gthread \

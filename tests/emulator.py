@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from services import emulator as eas_emulator
+import emulator as eas_emulator
 
 # Besides the demo set: a token shaped like a real EAS one (base64, "=" padding), which must
 # survive every way of sending it.

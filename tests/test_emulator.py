@@ -15,7 +15,7 @@ from http import HTTPStatus
 
 import pytest
 
-from services import emulator as eas_emulator
+import emulator as eas_emulator
 
 LIMIT = 1_048_576
 

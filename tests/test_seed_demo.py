@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import CommandError, call_command
 
+from emulator import DEMO_SERVICES
 from services import access
-from services.emulator import DEMO_SERVICES
 from services.models import Role, Service, Team
 from tests.conftest import make_service, make_user
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from emulator import canonical
 from services import snippets
 from services.calls import CallRequest, call
-from services.emulator import canonical
 from tests.conftest import make_service
 from tests.snippet_corpus import CORPUS, MARKER, Case
 

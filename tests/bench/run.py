@@ -28,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services import emulator as eas_emulator  # noqa: E402
+import emulator as eas_emulator  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
 PAIRS = int(os.environ.get("BENCH_PAIRS", 500))
@@ -261,7 +261,7 @@ class Emulator:
     def __init__(self):
         port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "eas_emulator", "--port", str(port)], cwd=ROOT,
+            [sys.executable, "-m", "emulator", "--port", str(port)], cwd=ROOT,
             env=environment("sqlite:////nonexistent", tempfile.gettempdir()),
             stdout=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{port}/api/predict/demo-echo"

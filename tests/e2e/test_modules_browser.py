@@ -4,7 +4,6 @@ offers the others; no module leaves a global behind."""
 
 import re
 
-import pytest
 from django.templatetags.static import static
 from playwright.sync_api import expect
 

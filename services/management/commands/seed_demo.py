@@ -1,13 +1,22 @@
 import json
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from services.emulator import DEMO_SERVICES
 from services.models import Membership, Role, Service, Team
+
+
+def demo_services():
+    """{name: {"token", "kind", "model"}}: the demo set that the emulator serves by default, read
+    as data from its file because the portal does not import the emulator package."""
+    with open(settings.BASE_DIR / "emulator" / "demo.json", encoding="utf-8") as file:
+        services = json.load(file)["services"]
+    # The defaults of the emulator's config format, for an entry that leaves them out.
+    return {name: {"kind": "custom", "model": name, **entry} for name, entry in services.items()}
 
 
 def demo_defaults(kind, model):
@@ -39,10 +48,11 @@ class Command(BaseCommand):
             port = int(emulator_port or os.environ.get("EMULATOR_PORT") or 8001)
         except ValueError:
             raise CommandError("EMULATOR_PORT must be a port number.") from None
+        demo = demo_services()
         created = 0
         with transaction.atomic():
             team, _ = Team.objects.update_or_create(slug="demo", defaults={"name": "Demo"})
-            for name, entry in DEMO_SERVICES.items():
+            for name, entry in demo.items():
                 service = Service.objects.filter(slug=name).first() or Service(slug=name)
                 if service.pk and service.team_id != team.pk:
                     raise CommandError(f"The slug {name!r} is taken by a service of team "
@@ -55,7 +65,7 @@ class Command(BaseCommand):
                 Membership.objects.update_or_create(team=team, user=user,
                                                     defaults={"role": Role.MAINTAINER})
         self.stdout.write(f"Demo team: {created} service(s) created, "
-                          f"{len(DEMO_SERVICES) - created} updated, calling the emulator on "
+                          f"{len(demo) - created} updated, calling the emulator on "
                           f"http://127.0.0.1:{port}.")
 
     def fill(self, service, team, name, entry, port):

@@ -1,6 +1,7 @@
-"""The routes of the local EAS emulator (services/emulator.py): OpenAI-compatible model
-routes, a reranker, /echo, and the fault routes for testing an HTTP client. Each handler takes
-a Request and returns (status, headers, body iterable)."""
+"""The emulator's routes: OpenAI-compatible model routes, a reranker, /echo, /slow, and the
+fault routes for testing an HTTP client. emulator.app hands each request that passed the
+gateway's checks to find_route(); a handler takes a Request and returns (status, headers, body
+iterable). See docs/emulator.md for what each route answers."""
 
 import base64
 import hashlib

@@ -1,101 +1,19 @@
-"""A local stand-in for a PAI-EAS gateway and the model services behind it.
-
-Every service is served under /api/predict/<service> and checks its token the three ways real
-clients send it: raw (`Authorization: <token>`, curl and requests), `Bearer <token>` (OpenAI
-SDKs) and signed `EAS <signature>` (Alibaba's eas-prediction SDK). Every service answers every
-route below; a service's kind only says how the portal seeds it.
-
-    POST /                      a string-in, string-out processor ("processed: " + body)
-    GET  /v1/models, POST /v1/chat/completions, /v1/completions, /v1/embeddings
-                                OpenAI-compatible, deterministic, with usage and streaming
-    POST /v1/rerank             {"query", "documents", "top_n"?}: word-overlap scores
-    ANY  /echo, /echo/...       what arrived, as JSON (raw path and query kept)
-    ANY  /slow?seconds=N        answers after N seconds (at most 120)
-
-Fault routes, for testing an HTTP client (limits, decompression, deadlines, redirects):
-
-    ANY  /status/<code>         that status, with a small JSON body
-    ANY  /large?bytes=N         N bytes, streamed, with Content-Length
-    ANY  /gzip?bytes=N          gzip that decompresses to N zero bytes; small on the wire
-    ANY  /trickle?seconds=N     one byte about every 0.2 s for N seconds
-    ANY  /redirect?to=URL&status=302
-
-The app itself is Django-free so that tests can run it in a thread.
-"""
+"""The emulator's WSGI app: the gateway's part of a request (service address, body limit,
+token check) before a route of emulator.routes answers it, and the record of what arrived.
+See docs/emulator.md."""
 
 import base64
 import hashlib
 import hmac
-import json
-import re
 import threading
 from collections import deque
 from urllib.parse import quote, unquote
 
-import waitress
-
-from services.emulator_routes import Refusal, Request, bad_request, find_route, phrase, reply
+from emulator.config import DEMO_SERVICES, check_services
+from emulator.routes import Refusal, Request, bad_request, find_route, phrase, reply
 
 GATEWAY_LIMIT = 1_048_576
 PREFIX = "/api/predict/"
-KINDS = ("llm", "model_gallery", "processor", "custom")
-# waitress buffers a whole request body before the app sees it; past this it answers a 413 of
-# its own and closes, so a runaway upload cannot fill the disk.
-MAX_BUFFERED_BODY = 16 * GATEWAY_LIMIT
-
-# Local demo values, not secrets: seed_demo gives the portal's demo services the same tokens.
-DEMO_SERVICES = {
-    "demo-chat": {"token": "demo-chat-token-0001", "kind": "llm", "model": "Qwen3-8B"},
-    "demo-reranker": {"token": "demo-reranker-token-0001", "kind": "model_gallery",
-                      "model": "Qwen3-Reranker-8B"},
-    "demo-echo": {"token": "demo-echo-token-0001", "kind": "custom", "model": "demo-echo"},
-}
-
-SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-class ConfigError(ValueError):
-    pass
-
-
-def check_services(services, source="services"):
-    """The services as {name: {"token", "kind", "model"}}; ConfigError names what is wrong."""
-    if not isinstance(services, dict) or not services:
-        raise ConfigError(f"{source}: expected an object of services by name, with at least one.")
-    checked = {}
-    for name, entry in services.items():
-        where = f"{source}.{name}"
-        if not SERVICE_NAME.fullmatch(name):
-            raise ConfigError(f"{where}: a service name is letters, digits, '-', '_' or '.'.")
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected an object with a token.")
-        unknown = set(entry) - {"token", "kind", "model"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
-        token, kind = entry.get("token"), entry.get("kind", "custom")
-        model = entry.get("model", name)
-        if not isinstance(token, str) or not token.strip() or not token.isascii():
-            raise ConfigError(f"{where}.token: expected a non-empty ASCII string.")
-        if kind not in KINDS:
-            raise ConfigError(f"{where}.kind: expected one of {', '.join(KINDS)}.")
-        if not isinstance(model, str) or not model:
-            raise ConfigError(f"{where}.model: expected a non-empty string.")
-        checked[name] = {"token": token.strip(), "kind": kind, "model": model}
-    return checked
-
-
-def load_config(path):
-    """Services from a JSON file {"services": {"<name>": {"token", "kind", "model"}}}."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            data = json.load(file)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror}).") from None
-    except ValueError as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc}).") from None
-    if not isinstance(data, dict) or "services" not in data:
-        raise ConfigError(f'{path}: expected {{"services": {{"<name>": {{"token": ...}}}}}}.')
-    return check_services(data["services"], source=f"{path}: services")
 
 
 class Received:
@@ -275,35 +193,3 @@ def make_app(services=None, limit=GATEWAY_LIMIT, keep=200):
     too: {"method", "path" and "query" (raw), "headers" (canonical case, so "Content-Md5"),
     "body" (bytes; empty when refused for its size), "status", "client_port"}."""
     return Emulator(DEMO_SERVICES if services is None else services, limit, keep)
-
-
-def make_server(app, host="127.0.0.1", port=0, threads=16):
-    """A waitress server (HTTP/1.1, keep-alive) for app; port 0 picks a free one."""
-    return waitress.create_server(
-        app, host=host, port=port, threads=threads, channel_timeout=120,
-        max_request_body_size=MAX_BUFFERED_BODY, asyncore_use_poll=True,
-        # Echo shows what a client sent, X-Forwarded-* included.
-        clear_untrusted_proxy_headers=False,
-    )
-
-
-def serve(host, port, services=None, threads=16):
-    make_server(make_app(services), host, port, threads).run()
-
-
-def start_in_thread(host="127.0.0.1", port=0, services=None):
-    """(server, thread): server.effective_port is the port, server.application the app."""
-    server = make_server(make_app(services), host, port)
-    thread = threading.Thread(target=server.run, name="eas-emulator", daemon=True)
-    thread.start()
-    return server, thread
-
-
-def stop(server, thread=None, timeout=5.0):
-    # Closing every channel, the listening socket and the trigger empties the server's map, and
-    # waitress's loop ends on an empty map (webtest's StopableWSGIServer does the same).
-    for dispatcher in list(server._map.values()):
-        dispatcher.close()
-    server.task_dispatcher.shutdown(timeout=timeout)
-    if thread is not None:
-        thread.join(timeout)

@@ -1,0 +1,46 @@
+"""A local stand-in for a PAI-EAS gateway and the model services behind it, for development
+and tests. Plain Python on waitress: nothing here imports Django, so it runs without the portal
+(`python -m emulator`) and in a thread of the test suite. The contract is docs/emulator.md.
+
+Every service is served under /api/predict/<service> and checks its token the three ways real
+clients send it: raw (`Authorization: <token>`, curl and requests), `Bearer <token>` (OpenAI
+SDKs) and signed `EAS <signature>` (Alibaba's eas-prediction SDK). Every service answers every
+route below; a service's kind only says how the portal seeds it.
+
+    POST /                      a string-in, string-out processor ("processed: " + body)
+    GET  /v1/models, POST /v1/chat/completions, /v1/completions, /v1/embeddings
+                                OpenAI-compatible, deterministic, with usage and streaming
+    POST /v1/rerank             {"query", "documents", "top_n"?}: word-overlap scores
+    ANY  /echo, /echo/...       what arrived, as JSON (raw path and query kept)
+    ANY  /slow?seconds=N        answers after N seconds (at most 120)
+
+Fault routes, for testing an HTTP client (limits, decompression, deadlines, redirects):
+
+    ANY  /status/<code>         that status, with a small JSON body
+    ANY  /large?bytes=N         N bytes, streamed, with Content-Length
+    ANY  /gzip?bytes=N          gzip that decompresses to N zero bytes; small on the wire
+    ANY  /trickle?seconds=N     one byte about every 0.2 s for N seconds
+    ANY  /redirect?to=URL&status=302
+
+The modules: config (services, config files, the demo set in demo.json), app (the WSGI app:
+gateway checks and the record of what arrived), routes, server (waitress, in the foreground or
+a thread) and cli (the command line).
+"""
+
+from emulator.app import GATEWAY_LIMIT, Emulator, Received, canonical, make_app, read_body
+from emulator.cli import StartError, main
+from emulator.config import (
+    DEMO_CONFIG,
+    DEMO_SERVICES,
+    KINDS,
+    ConfigError,
+    check_services,
+    load_config,
+)
+from emulator.server import make_server, start_in_thread, stop
+
+__all__ = [
+    "DEMO_CONFIG", "DEMO_SERVICES", "GATEWAY_LIMIT", "KINDS", "ConfigError", "Emulator",
+    "Received", "StartError", "canonical", "check_services", "load_config", "main", "make_app",
+    "make_server", "read_body", "start_in_thread", "stop",
+]

@@ -1,0 +1,8 @@
+"""`python -m emulator [--host H] [--port P] [--config FILE]`; see docs/emulator.md."""
+
+import sys
+
+from emulator.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

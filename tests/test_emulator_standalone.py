@@ -1,0 +1,151 @@
+"""The emulator stands on its own: it runs in an interpreter where Django cannot be imported,
+`python -m emulator` serves, a bad start is one line and exit status 2, and the portal reaches
+it only through its one bridge, manage.py eas_emulator."""
+
+import ast
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAT_TOKEN = "demo-chat-token-0001"
+
+# Run by a fresh interpreter: every module of the package is imported (so a module added later
+# is covered too), then a demo service is called over a real socket.
+WITHOUT_DJANGO = """
+import http.client, importlib, json, pkgutil, sys
+
+sys.modules["django"] = None  # from here on, any import of Django fails
+
+import emulator
+
+for module in pkgutil.iter_modules(emulator.__path__):
+    importlib.import_module("emulator." + module.name)
+server, thread = emulator.start_in_thread(port=0)
+try:
+    conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+    conn.request("GET", "/api/predict/demo-chat/v1/models",
+                 headers={"Authorization": emulator.DEMO_SERVICES["demo-chat"]["token"]})
+    response = conn.getresponse()
+    print(response.status, json.loads(response.read())["data"][0]["id"])
+    conn.close()
+finally:
+    emulator.stop(server, thread)
+print(sorted(name for name in sys.modules if name.partition(".")[0] == "emulator"))
+"""
+
+
+def test_it_runs_where_django_cannot_be_imported():
+    done = subprocess.run([sys.executable, "-c", WITHOUT_DJANGO], cwd=ROOT, timeout=60,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    status_line, modules = done.stdout.splitlines()
+    assert status_line == "200 Qwen3-8B"
+    files = {path.stem for path in (ROOT / "emulator").glob("*.py")} - {"__init__"}
+    assert {f"emulator.{name}" for name in files} <= set(ast.literal_eval(modules))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def models_when_up(port, process, deadline=60):
+    """The demo chat service's /v1/models, once the process listens."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/predict/demo-chat/v1/models",
+                                     headers={"Authorization": CHAT_TOKEN})
+    started = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() - started > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("port_from", ["--port", "EMULATOR_PORT"])
+def test_python_m_emulator_serves_the_demo_set(port_from):
+    port = free_port()
+    command, env = [sys.executable, "-m", "emulator"], dict(os.environ)
+    if port_from == "--port":
+        command += ["--port", str(port)]
+    else:
+        env["EMULATOR_PORT"] = str(port)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        status, models = models_when_up(port, process)
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert (status, models["data"][0]["id"]) == (200, "Qwen3-8B"), err
+    assert out.splitlines()[0] == (f"EAS emulator on http://127.0.0.1:{port}/api/predict/"
+                                   "<service> serving demo-chat, demo-echo, demo-reranker")
+
+
+@pytest.fixture
+def taken_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--config", "{tmp}/services.json"], {}, "services.json: not valid JSON"),
+    (["--config", "{tmp}/missing.json"], {}, "missing.json: cannot read it (No such file"),
+    (["--config", "{tmp}/empty-token.json"], {}, "services.chat.token: expected a non-empty"),
+    (["--port", "http"], {}, "--port: expected a port number from 0 to 65535, not 'http'."),
+    (["--port", "65536"], {}, "--port: expected a port number from 0 to 65535"),
+    ([], {"EMULATOR_PORT": "eighty"}, "EMULATOR_PORT: expected a port number"),
+    (["--port", "{taken}"], {}, "cannot listen on 127.0.0.1:{taken}: Address already in use."),
+])
+def test_a_bad_start_is_one_line_and_exit_status_2(tmp_path, taken_port, args, env, message):
+    (tmp_path / "services.json").write_text('{"services": ')
+    (tmp_path / "empty-token.json").write_text(json.dumps({"services": {"chat": {"token": ""}}}))
+    args = [arg.format(tmp=tmp_path, taken=taken_port) for arg in args]
+    done = subprocess.run([sys.executable, "-m", "emulator", *args], cwd=ROOT, timeout=60,
+                          env={**os.environ, **env}, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("EAS emulator: ")
+    assert message.format(taken=taken_port) in done.stderr
+
+
+def test_the_django_command_refuses_a_bad_port_with_the_same_status():
+    with pytest.raises(CommandError, match="--port: expected a port number") as refused:
+        call_command("eas_emulator", port="http")
+    assert refused.value.returncode == 2
+
+
+def imported_modules(path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module
+
+
+def test_no_emulator_module_imports_django_even_inside_a_function():
+    importers = {path.name for path in (ROOT / "emulator").glob("*.py")
+                 if any(name.partition(".")[0] == "django" for name in imported_modules(path))}
+    assert importers == set()
+
+
+def test_the_portal_imports_the_emulator_only_in_its_command():
+    bridge = ROOT / "services" / "management" / "commands" / "eas_emulator.py"
+    portal = [*(ROOT / "services").rglob("*.py"), *(ROOT / "easportal").rglob("*.py")]
+    importers = {path for path in portal
+                 if any(name.partition(".")[0] == "emulator" for name in imported_modules(path))}
+    assert importers == {bridge}
