@@ -1,4 +1,4 @@
-# `make run` serves the portal; `make test` runs lint and the whole suite. Both work from a
+# `make run` serves the portal; `make test` runs the linters (ruff, mypy) and the whole suite. Both work from a
 # fresh clone: they create .venv and install what they need.
 PYTHON ?= python3
 VENV ?= .venv
@@ -40,6 +40,7 @@ run: $(VENV)/.run-deps
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: lint chromium node
 	$(BIN)/pytest

@@ -72,7 +72,7 @@ def role(user: User, team: Team) -> str | None:
     if not user.is_authenticated:
         return None
     if user.is_superuser:
-        return Role.MAINTAINER
+        return str(Role.MAINTAINER)
     membership = Membership.objects.filter(team=team, user_id=user.pk).only("role").first()
     return membership.role if membership else None
 
@@ -83,7 +83,7 @@ def roles(user: User) -> dict[int, str]:
 
 
 def is_maintainer(user: User, team: Team) -> bool:
-    return role(user, team) == Role.MAINTAINER
+    return role(user, team) == str(Role.MAINTAINER)
 
 
 def may_add_services(user: User) -> bool:

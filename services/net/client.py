@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -158,9 +158,10 @@ class _PinnedAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
             self, request: requests.PreparedRequest, verify: bool | str,
-            cert: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert)
+            cert: Any = None) -> tuple[Any, Any]:
+        host_params, pool_kwargs = cast(
+            tuple[dict[str, Any], dict[str, Any]],
+            super().build_connection_pool_key_attributes(request, verify, cert))
         pinned = request.pinned_address  # type: ignore[attr-defined]
         if host_params["scheme"] == "https":
             pool_kwargs["server_hostname"] = host_params["host"]

@@ -247,17 +247,17 @@ def endpoint_warnings(public: Endpoint | None, vpc: Endpoint | None) -> list[End
 
     public_eas = public.eas if public else None
     vpc_eas = vpc.eas if vpc else None
-    if public_eas and public_eas.vpc:
+    if public and public_eas and public_eas.vpc:
         warn(_("The public endpoint %(host)s looks like a VPC address; "
                "it only resolves inside its VPC."), host=public.host)
-    if vpc_eas and not vpc_eas.vpc:
+    if vpc and vpc_eas and not vpc_eas.vpc:
         warn(_("The VPC endpoint %(host)s looks like a public address; "
                "a VPC address has .vpc. before the region."), host=vpc.host)
-    for endpoint, eas in ((public, public_eas), (vpc, vpc_eas)):
-        if eas and eas_service_name(endpoint.path) is None:
+    for endpoint in (public, vpc):
+        if endpoint and endpoint.eas and eas_service_name(endpoint.path) is None:
             warn(_("%(url)s has no /api/predict/<service> base path, "
                    "the usual cause of 404 Not Found later."), url=endpoint.url)
-    if public_eas and vpc_eas:
+    if public and vpc and public_eas and vpc_eas:
         if public_eas.region != vpc_eas.region:
             warn(_("The public endpoint is in region %(public)s but the VPC endpoint is in "
                    "%(vpc)s; both should reach the same service."),

@@ -3,7 +3,7 @@
 
 var BY_STATUS = { 404: "404", 401: "auth", 403: "auth", 413: "413",
                   502: "gateway", 503: "gateway", 504: "gateway" };
-// A call that failed carries services/client.py's error kind, a word whatever the language.
+// A call that failed carries services/net/client.py's error kind, a word whatever the language.
 export function keyFor(status, error, errorKind) {
   if (error) return !errorKind || errorKind === "connection" ? "broken" : errorKind;
   return BY_STATUS[status] || null;

@@ -1,7 +1,8 @@
-/* The joining rule of services/endpoints.join_url, line for line: URL = base + path.
+/* The joining rule of services/net/join.py join_url, line for line: URL = base + path.
    tests/join_cases.json drives the tests of both, so the page shows the URL the server sends.
    joinUrl(base, path) returns {url} or {refused: code}; refusalText(code, path, messages)
-   fills in the server's translated message for that code (see call_views.join_refusals). */
+   fills in the server's translated message for that code (services/net/join.py REFUSALS, sent
+   by services/views/builder.py). */
 
 var CONTROL = /[\x00-\x1f\x7f-\x9f\ud800-\udfff]/u;
 var DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
