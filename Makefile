@@ -1,5 +1,5 @@
-# `make run` serves the portal; `make test` runs the linters (ruff, mypy) and the whole suite. Both work from a
-# fresh clone: they create .venv and install what they need.
+# `make run` serves the portal; `make test` runs the linters (ruff, mypy) and the whole suite.
+# Both work from a fresh clone: they create .venv and install what they need.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
