@@ -23,7 +23,7 @@ from ninja.utils import check_csrf
 
 from services.api import schemas
 from services.errors import Refusal
-from services.net.client import GATEWAY_BODY_LIMIT
+from services.net.limits import GATEWAY_BODY_LIMIT
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from urllib3 import connectionpool
 from services.net import endpoints
 from services.net.deadline import Deadline
 from services.net.errors import CallError, EndpointError, Refused, gettext_noop
+from services.net.limits import GATEWAY_BODY_LIMIT
 
 _ = gettext_noop
 
-GATEWAY_BODY_LIMIT = 1_048_576
 CONNECT_TIMEOUT_S = 5.0
 CHUNK_BYTES = 64 * 1024
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

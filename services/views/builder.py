@@ -12,8 +12,8 @@ from services import access, calls
 from services.errors import Refusal
 from services.models import Service
 from services.net import join
-from services.net.client import GATEWAY_BODY_LIMIT
 from services.net.errors import PathError
+from services.net.limits import GATEWAY_BODY_LIMIT
 from services.views.snippet_panel import snippet_panel_for_builder
 
 LLM_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/embeddings")
