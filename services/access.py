@@ -23,40 +23,34 @@ from services.models import Call, Membership, Role, Service, Team
 User = Any
 
 
+def _scoped(objects: Any, user: User, **of_their_teams: Any) -> QuerySet:
+    # Nothing for the logged-out, everything for superusers, else what the filter keeps.
+    if not user.is_authenticated:
+        return objects.none()
+    if user.is_superuser:
+        return objects.all()
+    return objects.filter(**of_their_teams)
+
+
 def teams(user: User) -> QuerySet:
     """The teams a user sees: their own (superusers: all)."""
-    if not user.is_authenticated:
-        return Team.objects.none()
-    if user.is_superuser:
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user_id=user.pk)
+    return _scoped(Team.objects, user, memberships__user_id=user.pk)
 
 
 def maintained_teams(user: User) -> QuerySet:
-    if not user.is_authenticated:
-        return Team.objects.none()
-    if user.is_superuser:
-        return Team.objects.all()
     # One filter() call: both conditions must hold for the same membership row.
-    return Team.objects.filter(memberships__user_id=user.pk, memberships__role=Role.MAINTAINER)
+    return _scoped(Team.objects, user, memberships__user_id=user.pk,
+                   memberships__role=Role.MAINTAINER)
 
 
 def services(user: User) -> QuerySet:
     """The services a user sees and may call: those of their teams (superusers: all)."""
-    if not user.is_authenticated:
-        return Service.objects.none()
-    if user.is_superuser:
-        return Service.objects.all()
-    return Service.objects.filter(team__memberships__user_id=user.pk)
+    return _scoped(Service.objects, user, team__memberships__user_id=user.pk)
 
 
 def calls(user: User) -> QuerySet:
     """The calls a user sees: those of their teams (superusers: all)."""
-    if not user.is_authenticated:
-        return Call.objects.none()
-    if user.is_superuser:
-        return Call.objects.all()
-    return Call.objects.filter(team__in=teams(user).values("pk"))
+    return _scoped(Call.objects, user, team__in=teams(user).values("pk"))
 
 
 def team_ids(user: User) -> list[int] | None:
