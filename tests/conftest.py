@@ -1,18 +1,18 @@
-"""Shared people and objects: alice maintains team Acme, bob is a member of it, and charlie
-maintains team Globex, so he should have no access to Acme's services."""
+"""The fixtures every layer shares: people, teams, a service and a call, the superuser, the
+live server, the collected static files, and the local EAS emulator.
+
+alice maintains team Acme, bob is a member of it, and charlie maintains team Globex, so he
+should have no access to Acme's services. Helper functions are in tests/helpers.py."""
+
+from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from pytest_django.live_server_helper import LiveServer
 
-from services.models import Membership, Role, Service, Team
-
-pytest_plugins = ["tests.emulator"]
-
-TOKEN = "acme-Secret-Token-value-7Qz9"
-EAS_PUBLIC = "http://1234567890123456.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/chat"
-EAS_VPC = "http://1234567890123456.vpc.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/chat"
+import emulator as eas_emulator
+from services.models import Membership, Role, Team
+from tests.helpers import make_call, make_service, make_superuser, make_user
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,23 +33,7 @@ def live_server():
     server.stop()
 
 
-def make_user(username, **extra):
-    return get_user_model().objects.create_user(username, password="pw-" + username, **extra)
-
-
-def make_service(team, token=TOKEN, **fields):
-    values = {
-        "name": "Chat", "slug": "chat", "kind": Service.Kind.LLM,
-        "gateway": Service.Gateway.SHARED, "public_endpoint": EAS_PUBLIC,
-        "vpc_endpoint": EAS_VPC, "default_path": "/v1/chat/completions",
-    }
-    values.update(fields)
-    service = Service(team=team, **values)
-    service.set_token(token)
-    service.full_clean()
-    service.save()
-    return service
-
+# People, teams, a service, a call
 
 @pytest.fixture
 def alice(db):
@@ -64,6 +48,12 @@ def bob(db):
 @pytest.fixture
 def charlie(db):
     return make_user("charlie")
+
+
+@pytest.fixture
+def root(db):
+    """A superuser, in no team."""
+    return make_superuser("root")
 
 
 @pytest.fixture
@@ -87,11 +77,62 @@ def service(acme):
 
 
 @pytest.fixture
-def client_for(client):
-    """A test client logged in as the given user."""
+def call(service, bob):
+    """bob's call of the service, in history (never sent)."""
+    return make_call(service, bob)
 
-    def log_in(user):
-        client.force_login(user)
-        return client
 
-    return log_in
+# The local EAS emulator: one server on a free port for the whole session.
+
+# Besides the demo set: a token shaped like a real EAS one (base64, "=" padding), which must
+# survive every way of sending it.
+TEST_SERVICES = {
+    "eas-style": {"token": "ZGVtby1lYXMtc3R5bGUtdG9rZW4tMDAwMDAwMDE5OTk5OQ==",
+                  "kind": "processor", "model": "eas-style"},
+}
+
+
+@dataclass
+class RunningEmulator:
+    url: str
+    port: int
+    app: eas_emulator.Emulator
+
+    def base(self, name):
+        """The service's endpoint, a base address as EAS gives it."""
+        return f"{self.url}/api/predict/{name}"
+
+    def token(self, name):
+        return self.app.services[name]["token"]
+
+    def service(self, team, emulated, **fields):
+        """A portal service of team that calls this emulator's service `emulated`, with its
+        token; an echo service's default path is its /echo route."""
+        kind = self.app.services[emulated]["kind"]
+        values = {"slug": emulated, "name": emulated.replace("-", " ").title(), "kind": kind,
+                  "public_endpoint": self.base(emulated), "vpc_endpoint": "",
+                  "token": self.token(emulated),
+                  "default_path": "/v1/chat/completions" if kind == "llm" else "/echo"}
+        return make_service(team, **{**values, **fields})
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    server, thread = eas_emulator.start_in_thread(
+        services={**eas_emulator.DEMO_SERVICES, **TEST_SERVICES})
+    port = server.effective_port
+    yield RunningEmulator(url=f"http://127.0.0.1:{port}", port=port, app=server.application)
+    eas_emulator.stop(server, thread)
+
+
+@pytest.fixture
+def emulator_received(emulator):
+    """What the emulator receives during this test only, newest last."""
+    emulator.app.clear()
+    return emulator.app.received
+
+
+@pytest.fixture
+def echo(acme, emulator):
+    """Acme's service "echo" (named Echo), which calls the emulator's demo-echo."""
+    return emulator.service(acme, "demo-echo", slug="echo", name="Echo")

@@ -1,77 +1,14 @@
 """The JSON API's teams and members; logging in, CSRF, the OpenAPI document and docs page.
-The helpers here serve the other test_api_* files too.
 
 alice maintains Acme, bob is a member of it, charlie maintains Globex and should have no
 access to Acme's things (404, never 403)."""
 
-import json
-
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from services import access
 from services.models import Membership, Role, Team
-from tests.conftest import EAS_PUBLIC, make_user
-
-NEW_TOKEN = "reranker-Token-never-shown-0042"
-
-# Every route, with a body where one is needed, for the walks below.
-ROUTES = [
-    ("get", "/api/teams", None),
-    ("post", "/api/teams", {"slug": "ops", "name": "Ops"}),
-    ("get", "/api/teams/acme/members", None),
-    ("post", "/api/teams/acme/members", {"username": "bob", "role": "maintainer"}),
-    ("delete", "/api/teams/acme/members/bob", None),
-    ("get", "/api/services", None),
-    ("post", "/api/services", {"slug": "x"}),
-    ("get", "/api/services/chat", None),
-    ("patch", "/api/services/chat", {"name": "Renamed"}),
-    ("delete", "/api/services/chat", None),
-    ("post", "/api/services/chat/invoke", {}),
-    ("get", "/api/calls", None),
-    ("get", "/api/calls/1", None),
-    ("get", "/api/calls/1/snippet", None),
-    ("post", "/api/snippet", {"service": "chat"}),
-    ("get", "/api/openapi.json", None),
-]
-OBJECT_ROUTES = [route for route in ROUTES if "/acme" in route[1] or "/chat" in route[1]]
-
-
-def send(client, method, url, data=None, **extra):
-    if data is None:
-        return getattr(client, method)(url, **extra)
-    return getattr(client, method)(url, json.dumps(data), content_type="application/json",
-                                   **extra)
-
-
-def detail(response):
-    assert response["Content-Type"].startswith("application/json"), response.content[:200]
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body["detail"]
-
-
-def service_data(team="acme", **overrides):
-    data = {
-        "slug": "reranker", "name": "Reranker", "team": team, "kind": "model_gallery",
-        "gateway": "dedicated", "public_endpoint": EAS_PUBLIC.replace("chat", "reranker"),
-        "token": NEW_TOKEN,
-    }
-    data.update(overrides)
-    return data
-
-
-@pytest.fixture
-def root(db):
-    return get_user_model().objects.create_superuser("root", password="pw-root")
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
+from tests.helpers import OBJECT_ROUTES, ROUTES, detail, logged_in, make_user, send
 
 # Logging in
 
@@ -122,8 +59,7 @@ def test_it_logs_in_through_the_form_and_posts_with_the_csrf_header(acme, alice)
 
 @pytest.mark.parametrize("header", [{}, {"HTTP_X_CSRFTOKEN": "x" * 32}])
 def test_an_unsafe_method_without_the_right_csrf_header_is_refused(acme, alice, header):
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(alice)
+    browser = logged_in(alice, enforce_csrf_checks=True)
     browser.get("/accounts/login/")  # sets the csrftoken cookie
     response = send(browser, "post", "/api/teams/acme/members",
                     {"username": "charlie", "role": "member"}, **header)

@@ -5,18 +5,15 @@ alice maintains Acme, bob is a member; charlie, of Globex, should see none of Ac
 import base64
 import json
 import os
-import socket
 import threading
 from datetime import timedelta
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from services.models import Call, Membership, Role, Team
-from tests.conftest import make_service, make_user
-from tests.test_api import logged_in
+from tests.helpers import free_port, logged_in, make_service, make_user
 
 CALL_KEYS = {
     "id", "team", "service", "service_name", "user", "created_at", "endpoint", "method", "url",
@@ -33,19 +30,8 @@ def invoke(client, data, slug="echo"):
 
 
 @pytest.fixture
-def echo(acme, emulator):
-    return emulator.service(acme, "demo-echo", slug="echo", name="Echo")
-
-
-@pytest.fixture
 def token(emulator):
     return emulator.token("demo-echo")
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Invoking
@@ -201,7 +187,7 @@ def test_a_wrong_upstream_path_records_the_404(echo, alice):
 
 
 def test_an_upstream_that_refuses_the_connection_records_a_failed_call(acme, alice):
-    make_service(acme, slug="down", public_endpoint=f"http://127.0.0.1:{closed_port()}/x",
+    make_service(acme, slug="down", public_endpoint=f"http://127.0.0.1:{free_port()}/x",
                  vpc_endpoint="", token="down-token-0001")
     client = logged_in(alice)
     response = invoke(client, {"path": "/"}, slug="down")
@@ -328,8 +314,7 @@ def test_members_see_only_their_teams_calls(history, globex, charlie, emulator):
     assert client.get("/api/calls?service=echo").json()["items"] == []
 
 
-def test_a_superuser_sees_every_call(history, db):
-    root = get_user_model().objects.create_superuser("root", password="pw-root")
+def test_a_superuser_sees_every_call(history, root):
     assert len(logged_in(root).get("/api/calls").json()["items"]) == 5
 
 

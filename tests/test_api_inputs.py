@@ -2,10 +2,9 @@
 odd paths and queries all get a 4xx with one readable sentence."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from services.models import Service, Team
+from tests.helpers import BAD_BODIES, logged_in
 
 BODY_ROUTES = [
     ("post", "/api/teams"),
@@ -16,41 +15,12 @@ BODY_ROUTES = [
     ("post", "/api/snippet"),
 ]
 JSON = "application/json"
-BAD_BODIES = {
-    "empty": (b"", JSON),
-    "malformed": (b'{"slug": ', JSON),
-    "a list": (b"[]", JSON),
-    "null": (b"null", JSON),
-    "a number": (b"42", JSON),
-    "a string": (b'"slug"', JSON),
-    "not UTF-8": (b'{"slug": "\xff\xfe"}', JSON),
-    "UTF-16": ('{"slug": "x"}'.encode("utf-16"), JSON),
-    "infinity": (b'{"slug": 1e999, "timeout_s": 1e999}', JSON),
-    "NaN": (b'{"name": NaN, "timeout_s": NaN}', JSON),
-    "a huge number": (b'{"timeout_s": 1' + b"0" * 4000 + b"}", JSON),
-    "deeply nested": (b"[" * 100_000 + b"]" * 100_000, JSON),
-    "a lone surrogate": (b'{"slug": "\\ud800", "name": "\\udfff"}', JSON),
-    "a NUL": (b'{"slug": "a\\u0000b", "name": "\\u0000"}', JSON),
-    "wrong types": (b'{"slug": ["x"], "name": {"a": 1}, "role": 3, "headers": [1]}', JSON),
-    "unknown fields only": (b'{"what": "ever"}', JSON),
-    "a form": (b"slug=ops&name=Ops", "application/x-www-form-urlencoded"),
-    "broken multipart": (b"--x\r\nnonsense", "multipart/form-data; boundary=x"),
-    "multipart without boundary": (b"junk", "multipart/form-data"),
-    "plain text": (b"hello", "text/plain"),
-}
-
-
-@pytest.fixture
-def root(db):
-    return get_user_model().objects.create_superuser("root", password="pw-root")
 
 
 @pytest.fixture
 def client(service, root):
     # A superuser passes every permission check, so the input itself is what gets judged.
-    client = Client()
-    client.force_login(root)
-    return client
+    return logged_in(root)
 
 
 def assert_refused(response, statuses=(400,)):
@@ -85,8 +55,7 @@ def test_a_body_over_the_upload_limit_is_413(client, method, url, settings):
 
 
 def test_too_many_form_fields_before_the_csrf_check_is_400(service, root):
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(root)
+    browser = logged_in(root, enforce_csrf_checks=True)
     body = "&".join(f"f{number}=1" for number in range(2000))
     response = browser.post("/api/teams", body,
                             content_type="application/x-www-form-urlencoded")

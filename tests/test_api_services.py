@@ -6,8 +6,17 @@ access to Acme's services (404, never 403)."""
 import pytest
 
 from services.models import Call, Role, Service, Team
-from tests.conftest import EAS_PUBLIC, TOKEN, make_service
-from tests.test_api import NEW_TOKEN, OBJECT_ROUTES, detail, logged_in, send, service_data
+from tests.helpers import (
+    EAS_PUBLIC,
+    NEW_TOKEN,
+    OBJECT_ROUTES,
+    TOKEN,
+    detail,
+    logged_in,
+    make_service,
+    send,
+    service_data,
+)
 
 SERVICE_KEYS = {
     "slug", "name", "team", "kind", "gateway", "public_endpoint", "vpc_endpoint",

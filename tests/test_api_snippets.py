@@ -13,19 +13,11 @@ from django.test import Client
 from services import snippets
 from services.calls import REDACTED, CallRequest
 from services.models import AuditEvent, Call
-from tests.conftest import TOKEN, make_service
-from tests.test_api import detail, logged_in
-from tests.test_api_inputs import BAD_BODIES
-from tests.test_builder_pages import make_call
+from tests.helpers import BAD_BODIES, TOKEN, detail, logged_in, make_call, make_service
 
 TEXT = "text/plain; charset=utf-8"
 ECHO_BODY = {"path": "/echo", "method": "PUT", "headers": {"Content-Type": "text/plain"},
              "body": "hello"}
-
-
-@pytest.fixture
-def call(service, bob):
-    return make_call(service, bob)
 
 
 def snippet_of(client, call, **query):
@@ -179,8 +171,7 @@ def test_real_with_a_token_the_keys_cannot_read_is_409(call, service, alice):
     assert snippet_of(logged_in(alice), call, token="placeholder").status_code == 200
 
 
-def test_a_superuser_may_export_the_real_token(call, django_user_model):
-    root = django_user_model.objects.create_superuser("root", password="pw-root")
+def test_a_superuser_may_export_the_real_token(call, root):
     response = snippet_of(logged_in(root), call, token="real")
     assert response.status_code == 200
     assert AuditEvent.objects.get().username == "root"
@@ -330,8 +321,7 @@ def test_logged_out_both_routes_answer_401(call):
 
 
 def test_post_needs_the_csrf_header_and_get_does_not(call, alice):
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(alice)
+    browser = logged_in(alice, enforce_csrf_checks=True)
     browser.get("/accounts/login/")  # sets the csrftoken cookie
     response = post_snippet(browser, {"service": "chat", "token": "real"})
     assert response.status_code == 403

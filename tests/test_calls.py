@@ -4,7 +4,6 @@ import json
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
@@ -13,7 +12,7 @@ from services.calls import REDACTED, CallRequest
 from services.errors import Refusal
 from services.models import Call, Service
 from services.net import client
-from tests.conftest import make_service
+from tests.helpers import make_service
 
 
 @pytest.fixture
@@ -122,8 +121,8 @@ def test_no_transaction_is_open_while_the_call_is_in_flight(acme, bob, emulator,
     assert call.status == 200 and seen == [False]
 
 
-def test_the_compiled_lookup_finds_what_access_finds(service, alice, bob, charlie, globex):
-    root = get_user_model().objects.create_superuser("root", password="pw-root")
+def test_the_compiled_lookup_finds_what_access_finds(service, alice, bob, charlie, globex,
+                                                     root):
     for user in (alice, bob, root):
         found = access.service_to_call(user, "chat")
         expected = access.service(user, "chat")

@@ -17,6 +17,7 @@ from django.conf import settings
 from services.net import client
 from services.net.endpoints import HostPolicy
 from services.net.errors import CallError, Refused
+from tests.helpers import free_port
 
 POLICY = HostPolicy("127.0.0.1,localhost,*.invalid")
 MIB = 1024 * 1024
@@ -28,7 +29,8 @@ def send(url, method="POST", headers=None, body=b"", deadline_s=10, limit=5 * MI
 
 
 @pytest.fixture
-def echo(emulator):
+def echo_url(emulator):
+    """The emulator's echo route, with nothing received yet."""
     emulator.app.clear()
     return emulator.base("demo-echo") + "/echo"
 
@@ -42,8 +44,9 @@ def echoed(response):
     return json.loads(response.body)
 
 
-def test_it_sends_the_request_as_given(echo, auth):
-    response = send(echo + "/a%20b?x=1&y=%20", headers={**auth, "X-Trace": "t-1"}, body=b'{"a":1}')
+def test_it_sends_the_request_as_given(echo_url, auth):
+    response = send(echo_url + "/a%20b?x=1&y=%20", headers={**auth, "X-Trace": "t-1"},
+                    body=b'{"a":1}')
     assert response.status == 200 and response.reason == "OK"
     seen = echoed(response)
     assert seen["method"] == "POST"
@@ -55,21 +58,21 @@ def test_it_sends_the_request_as_given(echo, auth):
 
 
 @pytest.mark.parametrize("body", [bytes(range(256)), "中文 emoji 🎉".encode(), b"\xff\xfe\x00"])
-def test_binary_and_non_utf8_bodies_arrive_byte_for_byte(echo, auth, body):
-    assert base64.b64decode(echoed(send(echo, headers=auth, body=body))["body_base64"]) == body
+def test_binary_and_non_utf8_bodies_arrive_byte_for_byte(echo_url, auth, body):
+    assert base64.b64decode(echoed(send(echo_url, headers=auth, body=body))["body_base64"]) == body
 
 
-def test_a_body_of_exactly_the_gateway_limit_is_sent(echo, auth, emulator):
+def test_a_body_of_exactly_the_gateway_limit_is_sent(echo_url, auth, emulator):
     body = b"x" * client.GATEWAY_BODY_LIMIT
-    response = send(echo, headers=auth, body=body)
+    response = send(echo_url, headers=auth, body=body)
     assert response.status == 200
     assert emulator.app.received[-1]["body"] == body
 
 
 @pytest.mark.parametrize("body", [b"x" * (client.GATEWAY_BODY_LIMIT + 1), "é".encode() * 524_289])
-def test_one_byte_more_is_refused_and_nothing_is_sent(echo, auth, emulator, body):
+def test_one_byte_more_is_refused_and_nothing_is_sent(echo_url, auth, emulator, body):
     with pytest.raises(Refused) as refused:
-        send(echo, headers=auth, body=body)
+        send(echo_url, headers=auth, body=body)
     assert refused.value.status == 413
     assert str(len(body)) in str(refused.value) and "1 MB" in str(refused.value)
     assert emulator.app.received == [] or list(emulator.app.received) == []
@@ -86,9 +89,9 @@ def test_one_byte_more_is_refused_and_nothing_is_sent(echo, auth, emulator, body
     ({"X-Chinese": "中文"}, 400),
     ({"X-Spaced": " leading"}, 400),
 ])
-def test_bad_headers_are_refused_before_sending(echo, auth, emulator, headers, status):
+def test_bad_headers_are_refused_before_sending(echo_url, auth, emulator, headers, status):
     with pytest.raises(Refused) as refused:
-        send(echo, headers={**auth, **headers})
+        send(echo_url, headers={**auth, **headers})
     assert refused.value.status == status
     assert list(emulator.app.received) == []
 
@@ -172,9 +175,7 @@ def test_a_gzip_bomb_is_cut_after_decompression(emulator, auth):
 
 
 def test_connection_refused_is_one_readable_error():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with pytest.raises(CallError) as failure:
         send(f"http://127.0.0.1:{port}/api/predict/x")
     assert failure.value.kind == "refused"
@@ -215,7 +216,7 @@ def test_it_connects_to_the_address_it_checked(monkeypatch, emulator, auth):
     assert echoed(response)["headers"]["Host"] == f"pinned.invalid:{emulator.port}"
 
 
-def test_netrc_and_proxy_settings_in_the_environment_are_ignored(echo, auth, tmp_path,
+def test_netrc_and_proxy_settings_in_the_environment_are_ignored(echo_url, auth, tmp_path,
                                                                  monkeypatch):
     netrc = tmp_path / ".netrc"
     netrc.write_text("machine 127.0.0.1 login intruder password stolen\n")
@@ -225,7 +226,7 @@ def test_netrc_and_proxy_settings_in_the_environment_are_ignored(echo, auth, tmp
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "")
-    response = send(echo, headers=auth)
+    response = send(echo_url, headers=auth)
     assert response.status == 200
     assert echoed(response)["headers"]["Authorization"] == auth["Authorization"]
 
@@ -238,9 +239,9 @@ def test_an_unknown_certificate_is_a_tls_error(tmp_path):
     assert "certificate verify failed" in str(failure.value)
 
 
-def test_threads_share_connections_but_not_headers(echo, auth):
+def test_threads_share_connections_but_not_headers(echo_url, auth):
     def one(n):
-        return echoed(send(echo, headers={**auth, "X-Caller": str(n)}, body=str(n).encode()))
+        return echoed(send(echo_url, headers={**auth, "X-Caller": str(n)}, body=str(n).encode()))
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(one, range(40)))
@@ -248,10 +249,10 @@ def test_threads_share_connections_but_not_headers(echo, auth):
         assert seen["headers"]["X-Caller"] == str(n) and seen["body"] == str(n)
 
 
-def test_sequential_calls_reuse_one_connection(echo, auth, emulator):
+def test_sequential_calls_reuse_one_connection(echo_url, auth, emulator):
     emulator.app.clear()
     for _ in range(20):
-        send(echo, headers=auth)
+        send(echo_url, headers=auth)
     assert len({seen["client_port"] for seen in emulator.app.received}) == 1
 
 

@@ -6,7 +6,7 @@ import sys
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.test_security import BASE_DIR, manage
+from tests.helpers import BASE_DIR, manage
 
 
 def test_create_admin_prints_a_generated_password_once(db):

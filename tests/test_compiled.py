@@ -3,17 +3,17 @@
 from datetime import timedelta
 
 from django.contrib.sessions.models import Session
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from services.auth import UserBackend
 from services.sessions import SessionStore
+from tests.helpers import logged_in
 
 
 def logged_in_session(user):
-    client = Client()
-    client.force_login(user)
+    """A client logged in as user, and its session key."""
+    client = logged_in(user)
     return client, client.cookies["sessionid"].value
 
 

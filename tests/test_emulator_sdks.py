@@ -8,11 +8,8 @@ import hmac
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 import warnings
 from datetime import datetime
@@ -21,6 +18,8 @@ import openai
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+
+from tests.helpers import free_port, wait_for_port
 
 with warnings.catch_warnings():
     # Its generated protobuf modules call descriptor functions that protobuf deprecates.
@@ -127,23 +126,12 @@ def test_the_openai_sdk_reports_a_wrong_key(emulator):
         openai_client(emulator, api_key="not-the-token").models.list()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def echo_when_up(url, token, process, deadline=60):
+def echo_when_up(url, token, port, process):
+    """What the echo route at url answers to "ping", once the process listens on port."""
+    wait_for_port(port, process)
     request = urllib.request.Request(url, data=b"ping", headers={"Authorization": token})
-    started = time.monotonic()
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError):
-            if process.poll() is not None or time.monotonic() - started > deadline:
-                raise
-            time.sleep(0.1)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
 
 
 @pytest.mark.parametrize("config", [None, {"services": {"from-file": {"token": "file-token"}}}])
@@ -160,7 +148,7 @@ def test_the_eas_emulator_command_serves(tmp_path, config):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}/api/predict/{service}/echo"
-        echoed = echo_when_up(url, token, process)
+        echoed = echo_when_up(url, token, port, process)
     finally:
         process.terminate()
         out, err = process.communicate(timeout=30)

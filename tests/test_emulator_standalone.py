@@ -8,15 +8,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import BASE_DIR, free_port, wait_for_port
+
 CHAT_TOKEN = "demo-chat-token-0001"
 
 # Run by a fresh interpreter: every module of the package is imported (so a module added later
@@ -45,34 +43,22 @@ print(sorted(name for name in sys.modules if name.partition(".")[0] == "emulator
 
 
 def test_it_runs_where_django_cannot_be_imported():
-    done = subprocess.run([sys.executable, "-c", WITHOUT_DJANGO], cwd=ROOT, timeout=60,
+    done = subprocess.run([sys.executable, "-c", WITHOUT_DJANGO], cwd=BASE_DIR, timeout=60,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     status_line, modules = done.stdout.splitlines()
     assert status_line == "200 Qwen3-8B"
-    files = {path.stem for path in (ROOT / "emulator").glob("*.py")} - {"__init__"}
+    files = {path.stem for path in (BASE_DIR / "emulator").glob("*.py")} - {"__init__"}
     assert {f"emulator.{name}" for name in files} <= set(ast.literal_eval(modules))
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def models_when_up(port, process, deadline=60):
+def models_when_up(port, process):
     """The demo chat service's /v1/models, once the process listens."""
+    wait_for_port(port, process)
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/predict/demo-chat/v1/models",
                                      headers={"Authorization": CHAT_TOKEN})
-    started = time.monotonic()
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError):
-            if process.poll() is not None or time.monotonic() - started > deadline:
-                raise
-            time.sleep(0.1)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.loads(response.read())
 
 
 @pytest.mark.parametrize("port_from", ["--port", "EMULATOR_PORT"])
@@ -83,7 +69,7 @@ def test_python_m_emulator_serves_the_demo_set(port_from):
         command += ["--port", str(port)]
     else:
         env["EMULATOR_PORT"] = str(port)
-    process = subprocess.Popen(command, cwd=ROOT, env=env, text=True,
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         status, models = models_when_up(port, process)
@@ -116,7 +102,7 @@ def test_a_bad_start_is_one_line_and_exit_status_2(tmp_path, taken_port, args, e
     (tmp_path / "services.json").write_text('{"services": ')
     (tmp_path / "empty-token.json").write_text(json.dumps({"services": {"chat": {"token": ""}}}))
     args = [arg.format(tmp=tmp_path, taken=taken_port) for arg in args]
-    done = subprocess.run([sys.executable, "-m", "emulator", *args], cwd=ROOT, timeout=60,
+    done = subprocess.run([sys.executable, "-m", "emulator", *args], cwd=BASE_DIR, timeout=60,
                           env={**os.environ, **env}, capture_output=True, text=True)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("EAS emulator: ")
@@ -138,14 +124,14 @@ def imported_modules(path):
 
 
 def test_no_emulator_module_imports_django_even_inside_a_function():
-    importers = {path.name for path in (ROOT / "emulator").glob("*.py")
+    importers = {path.name for path in (BASE_DIR / "emulator").glob("*.py")
                  if any(name.partition(".")[0] == "django" for name in imported_modules(path))}
     assert importers == set()
 
 
 def test_the_portal_imports_the_emulator_only_in_its_command():
-    bridge = ROOT / "services" / "management" / "commands" / "eas_emulator.py"
-    portal = [*(ROOT / "services").rglob("*.py"), *(ROOT / "easportal").rglob("*.py")]
+    bridge = BASE_DIR / "services" / "management" / "commands" / "eas_emulator.py"
+    portal = [*(BASE_DIR / "services").rglob("*.py"), *(BASE_DIR / "easportal").rglob("*.py")]
     importers = {path for path in portal
                  if any(name.partition(".")[0] == "emulator" for name in imported_modules(path))}
     assert importers == {bridge}

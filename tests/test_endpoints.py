@@ -1,5 +1,4 @@
 import ast
-import json
 import sys
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
@@ -18,35 +17,10 @@ from services.net.endpoints import (
     region_of,
 )
 from services.net.errors import EndpointError, PathError
+from tests.helpers import DEFAULT, EAS, assert_readable
 
-DEFAULT = HostPolicy("*.pai-eas.aliyuncs.com")
 # Allows everything a pattern can allow: whatever stays refused is refused by the module.
 EVERYTHING = HostPolicy("0.0.0.0/0, ::/0, localhost, *.localhost, *.com")
-EAS = "1234567890123456.cn-hangzhou.pai-eas.aliyuncs.com"
-JOIN_CASES = json.loads((Path(__file__).parent / "join_cases.json").read_text("utf-8"))
-
-
-def allowed(policy, url):
-    try:
-        policy.check_endpoint(parse_endpoint(url))
-    except EndpointError:
-        return False
-    return True
-
-
-def address_allowed(policy, host, ip):
-    try:
-        policy.check_address(host, ip)
-    except EndpointError:
-        return False
-    return True
-
-
-def assert_readable(error):
-    text = str(error)
-    assert text == error.message % error.params
-    assert "%(" not in text and text.endswith(".")
-    assert not any(ord(char) < 32 for char in text)
 
 
 @pytest.mark.parametrize(

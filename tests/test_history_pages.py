@@ -12,13 +12,7 @@ from django.urls import reverse
 from services import calls
 from services.calls import REDACTED, CallRequest
 from services.models import Call
-from tests.conftest import TOKEN, make_service
-from tests.test_builder_pages import make_call
-
-
-@pytest.fixture
-def echo(acme, emulator):
-    return emulator.service(acme, "demo-echo", slug="echo", name="Echo")
+from tests.helpers import TOKEN, logged_in, make_call, make_service
 
 
 def listed(client, **query):
@@ -31,21 +25,20 @@ def messages_of(response):
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def test_the_list_shows_my_teams_calls_newest_first(service, globex, alice, bob, charlie,
-                                                     client_for):
+def test_the_list_shows_my_teams_calls_newest_first(service, globex, alice, bob, charlie):
     first, second = make_call(service, alice), make_call(service, bob)
     theirs = make_call(make_service(globex, slug="globex-chat"), charlie)
-    assert listed(client_for(bob)) == [second.pk, first.pk]
-    assert listed(client_for(charlie)) == [theirs.pk]
+    assert listed(logged_in(bob)) == [second.pk, first.pk]
+    assert listed(logged_in(charlie)) == [theirs.pk]
 
 
-def test_a_row_shows_what_happened(service, bob, client_for):
+def test_a_row_shows_what_happened(service, bob):
     make_call(service, bob, created_at=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
               path="/v1/models", url="http://h/api/predict/chat/v1/models", method="GET",
               status=404, status_class="4xx", elapsed_ms=321.4, response_size=2048)
     make_call(service, bob, status=None, status_class="failed", elapsed_ms=5000,
               error="Could not resolve the host h.", response_size=0)
-    text = client_for(bob).get(reverse("call_list")).text
+    text = logged_in(bob).get(reverse("call_list")).text
     for shown in ("2025-03-04 05:06:07", "Chat", "bob", "GET", "/v1/models",
                   "http://h/api/predict/chat/v1/models", ">404<", "321 ms", "2.0\xa0KB",
                   "failed", "Could not resolve the host h.", "5000 ms"):
@@ -83,22 +76,21 @@ def mixed(service, acme, alice, bob):
     ({"service": "chat", "status": "2xx", "user": "bob", "path": "completions",
       "since": "2025-06-10", "until": "2025-06-10"}, {"base"}),
 ])
-def test_each_filter_narrows_the_list(mixed, bob, client_for, query, expected):
-    everything = listed(client_for(bob))
+def test_each_filter_narrows_the_list(mixed, bob, query, expected):
+    everything = listed(logged_in(bob))
     assert len(everything) == len(mixed)
     names = {pk: name for name, pk in ((name, call.pk) for name, call in mixed.items())}
-    assert {names[pk] for pk in listed(client_for(bob), **query)} == expected
+    assert {names[pk] for pk in listed(logged_in(bob), **query)} == expected
 
 
-def test_older_pages_follow_the_cursor_without_duplicates_or_gaps(service, acme, bob,
-                                                                   client_for):
+def test_older_pages_follow_the_cursor_without_duplicates_or_gaps(service, acme, bob):
     other = make_service(acme, slug="other")
     mine = []
     for index in range(8):
         mine.append(make_call(service, bob).pk)
         if index % 2:
             make_call(other, bob)  # interleaved, filtered out on every page
-    client = client_for(bob)
+    client = logged_in(bob)
     seen, query, pages = [], {"service": "chat", "limit": "3"}, 0
     while True:
         response = client.get(reverse("call_list"), query)
@@ -133,9 +125,9 @@ def test_older_pages_follow_the_cursor_without_duplicates_or_gaps(service, acme,
     {"path": "x" * 500},
     {"user": "u" * 200},
 ])
-def test_bad_filter_input_is_a_form_error_not_a_crash(service, bob, client_for, query):
+def test_bad_filter_input_is_a_form_error_not_a_crash(service, bob, query):
     make_call(service, bob)
-    response = client_for(bob).get(reverse("call_list"), query)
+    response = logged_in(bob).get(reverse("call_list"), query)
     assert response.status_code == 400
     assert response.context["filter_error"]
     assert response.context["calls"] == []
@@ -143,9 +135,9 @@ def test_bad_filter_input_is_a_form_error_not_a_crash(service, bob, client_for, 
 
 
 @pytest.mark.parametrize("cursor", [str(2**62), "9" * 40])
-def test_a_cursor_past_the_newest_call_lists_from_the_newest(service, bob, client_for, cursor):
+def test_a_cursor_past_the_newest_call_lists_from_the_newest(service, bob, cursor):
     call = make_call(service, bob)
-    assert listed(client_for(bob), cursor=cursor) == [call.pk]
+    assert listed(logged_in(bob), cursor=cursor) == [call.pk]
 
 
 @pytest.fixture
@@ -159,8 +151,8 @@ def echoed(echo, bob, emulator):
 
 
 def test_the_detail_page_shows_everything_recorded_with_secrets_redacted(echoed, echo, bob,
-                                                                         emulator, client_for):
-    response = client_for(bob).get(reverse("call_detail", args=[echoed.pk]))
+                                                                         emulator):
+    response = logged_in(bob).get(reverse("call_detail", args=[echoed.pk]))
     assert response.status_code == 200
     text = response.text
     assert f"<th>X-Api-Key</th><td class=\"redacted\">{REDACTED}</td>" in text
@@ -183,11 +175,11 @@ def test_the_detail_page_shows_everything_recorded_with_secrets_redacted(echoed,
     assert f'href="{reverse("service_builder", args=["echo"])}?call={echoed.pk}"' in text
 
 
-def test_the_detail_page_shows_binary_bodies_as_hex_and_failures(service, bob, client_for):
+def test_the_detail_page_shows_binary_bodies_as_hex_and_failures(service, bob):
     call = make_call(service, bob, request_body=b"\x00\x01\xfe\xff" * 20, status=None,
                      status_class="failed", error="Could not resolve the host h.",
                      response_body=b"")
-    response = client_for(bob).get(reverse("call_detail", args=[call.pk]))
+    response = logged_in(bob).get(reverse("call_detail", args=[call.pk]))
     assert "Binary body, 80 bytes" in response.text
     assert "00 01 fe ff 00 01 fe ff 00 01 fe ff 00 01 fe ff\n" in response.text
     assert "Could not resolve the host h." in response.text
@@ -195,41 +187,40 @@ def test_the_detail_page_shows_binary_bodies_as_hex_and_failures(service, bob, c
     assert "No response: the call failed before an answer arrived." in response.text
 
 
-def test_the_detail_page_notes_a_cut_response(service, bob, client_for):
+def test_the_detail_page_notes_a_cut_response(service, bob):
     call = make_call(service, bob, response_body=b"x" * 10, response_size=10,
                      response_declared_size=9000, response_truncated=True)
-    response = client_for(bob).get(reverse("call_detail", args=[call.pk]))
+    response = logged_in(bob).get(reverse("call_detail", args=[call.pk]))
     assert "The response was cut at the limit: 10 bytes kept." in response.text
     assert "The server declared 9000 bytes." in response.text
 
 
 def test_teammates_see_each_others_calls_and_outsiders_get_404(service, alice, bob, charlie,
-                                                               globex, client_for):
+                                                               globex):
     call = make_call(service, alice)
-    assert client_for(bob).get(reverse("call_detail", args=[call.pk])).status_code == 200
-    assert client_for(charlie).get(reverse("call_detail", args=[call.pk])).status_code == 404
-    response = client_for(charlie).post(reverse("call_send_again", args=[call.pk]))
+    assert logged_in(bob).get(reverse("call_detail", args=[call.pk])).status_code == 200
+    assert logged_in(charlie).get(reverse("call_detail", args=[call.pk])).status_code == 404
+    response = logged_in(charlie).post(reverse("call_send_again", args=[call.pk]))
     assert response.status_code == 404
-    assert client_for(bob).get(f"/calls/{'9' * 30}/").status_code == 404
+    assert logged_in(bob).get(f"/calls/{'9' * 30}/").status_code == 404
 
 
-def test_a_call_of_a_deleted_service_still_reads_right(service, bob, client_for):
+def test_a_call_of_a_deleted_service_still_reads_right(service, bob):
     call = make_call(service, bob)
     service.delete()
-    response = client_for(bob).get(reverse("call_detail", args=[call.pk]))
+    response = logged_in(bob).get(reverse("call_detail", args=[call.pk]))
     assert response.status_code == 200
     assert "no longer exists" in response.text
     assert 'id="open-in-builder"' not in response.text
     assert 'id="send-again"' not in response.text
 
 
-def test_send_again_records_a_new_call_with_the_same_request(echo, alice, bob, emulator,
-                                                             client_for):
+def test_send_again_records_a_new_call_with_the_same_request(echo, alice, bob, emulator):
     original = calls.call(alice, echo, CallRequest(
         method="PUT", path="/echo/again?q=1",
         headers={"Content-Type": "text/plain", "X-Trace": "t-1"}, body=b"same body"))
     emulator.app.clear()
-    response = client_for(bob).post(reverse("call_send_again", args=[original.pk]))
+    response = logged_in(bob).post(reverse("call_send_again", args=[original.pk]))
     new = Call.objects.latest("id")
     assert new.pk != original.pk
     assert response.status_code == 302
@@ -246,10 +237,10 @@ def test_send_again_records_a_new_call_with_the_same_request(echo, alice, bob, e
     assert arrived["headers"]["Authorization"] == emulator.token("demo-echo")
 
 
-def test_send_again_refuses_when_history_redacted_a_header(echoed, bob, emulator, client_for):
+def test_send_again_refuses_when_history_redacted_a_header(echoed, bob, emulator):
     emulator.app.clear()
     before = Call.objects.count()
-    response = client_for(bob).post(reverse("call_send_again", args=[echoed.pk]))
+    response = logged_in(bob).post(reverse("call_send_again", args=[echoed.pk]))
     assert response.status_code == 302
     assert response["Location"] == (
         f'{reverse("service_builder", args=["echo"])}?call={echoed.pk}')
@@ -259,34 +250,34 @@ def test_send_again_refuses_when_history_redacted_a_header(echoed, bob, emulator
     assert len(emulator.app.received) == 0
 
 
-def test_send_again_of_a_deleted_service_says_so(service, bob, client_for):
+def test_send_again_of_a_deleted_service_says_so(service, bob):
     call = make_call(service, bob)
     service.delete()
-    response = client_for(bob).post(reverse("call_send_again", args=[call.pk]))
+    response = logged_in(bob).post(reverse("call_send_again", args=[call.pk]))
     assert response["Location"] == reverse("call_detail", args=[call.pk])
     assert "no longer exists" in messages_of(response)[0]
 
 
-def test_a_refused_send_again_is_an_error_message(service, bob, client_for):
+def test_a_refused_send_again_is_an_error_message(service, bob):
     # The service lost the endpoint the call went to: nothing is sent.
     call = make_call(service, bob, endpoint="vpc")
     service.vpc_endpoint = ""
     service.save()
     before = Call.objects.count()
-    response = client_for(bob).post(reverse("call_send_again", args=[call.pk]))
+    response = logged_in(bob).post(reverse("call_send_again", args=[call.pk]))
     assert response["Location"] == reverse("call_detail", args=[call.pk])
     assert messages_of(response) == ["This service has no VPC endpoint."]
     assert Call.objects.count() == before
 
 
-def test_send_again_is_post_only(service, bob, client_for):
+def test_send_again_is_post_only(service, bob):
     call = make_call(service, bob)
-    response = client_for(bob).get(reverse("call_send_again", args=[call.pk]))
+    response = logged_in(bob).get(reverse("call_send_again", args=[call.pk]))
     assert response.status_code == 405
 
 
-def test_no_page_shows_the_token(echoed, bob, client_for):
-    client = client_for(bob)
+def test_no_page_shows_the_token(echoed, bob):
+    client = logged_in(bob)
     for url in (reverse("call_list"), reverse("call_detail", args=[echoed.pk]),
                 reverse("service_builder", args=["echo"]) + f"?call={echoed.pk}"):
         text = client.get(url).text

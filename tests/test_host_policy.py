@@ -8,13 +8,7 @@ from services.net import endpoints
 from services.net.addresses import is_loopback, parse_ip
 from services.net.endpoints import HostPolicy, parse_endpoint
 from services.net.errors import EndpointError
-from tests.test_endpoints import (
-    DEFAULT,
-    EAS,
-    address_allowed,
-    allowed,
-    assert_readable,
-)
+from tests.helpers import DEFAULT, EAS, address_allowed, allowed, assert_readable
 
 LOOPBACK_FORMS = [
     "127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1",

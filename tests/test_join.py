@@ -6,7 +6,7 @@ import requests
 
 from services.net.errors import PathError
 from services.net.join import join_url
-from tests.test_endpoints import JOIN_CASES, assert_readable
+from tests.helpers import JOIN_CASES, assert_readable
 
 
 def join_case(row):

@@ -3,10 +3,7 @@ import contextlib
 import os
 import re
 import secrets
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -17,8 +14,7 @@ from django.utils import timezone
 
 from services.errors import Refusal
 from services.views import services as service_views
-
-BASE_DIR = Path(settings.BASE_DIR)
+from tests.helpers import BASE_DIR, manage
 
 # A value for every URL keyword the project uses; a new keyword without one fails the walk below.
 SAMPLE_KWARGS = {
@@ -102,7 +98,8 @@ def test_views_that_take_a_token_hide_it_from_error_reports(view, alice):
     assert request.sensitive_post_parameters == ("token",)
 
 
-def log_in(client, username, password, address):
+def post_login_form(client, username, password, address):
+    """One attempt at the login form from address: what the throttle counts."""
     return client.post(reverse("login"), {"username": username, "password": password},
                        REMOTE_ADDR=address)
 
@@ -110,31 +107,23 @@ def log_in(client, username, password, address):
 def test_login_is_throttled_per_username_and_address(alice, bob):
     attacker = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        log_in(attacker, "alice", "wrong", "203.0.113.9")
+        post_login_form(attacker, "alice", "wrong", "203.0.113.9")
     # Locked out for alice from this address, even with the right password ...
-    assert log_in(attacker, "alice", "pw-alice", "203.0.113.9").status_code == 429
+    assert post_login_form(attacker, "alice", "pw-alice", "203.0.113.9").status_code == 429
     # ... but alice herself, from her own address, and bob from the attacker's, still get in.
-    assert log_in(Client(), "alice", "pw-alice", "198.51.100.7").status_code == 302
-    assert log_in(Client(), "bob", "pw-bob", "203.0.113.9").status_code == 302
+    assert post_login_form(Client(), "alice", "pw-alice", "198.51.100.7").status_code == 302
+    assert post_login_form(Client(), "bob", "pw-bob", "203.0.113.9").status_code == 302
 
 
 def test_the_lockout_lifts_after_the_cool_off(alice):
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        log_in(client, "alice", "wrong", "203.0.113.9")
-    assert log_in(client, "alice", "pw-alice", "203.0.113.9").status_code == 429
+        post_login_form(client, "alice", "wrong", "203.0.113.9")
+    assert post_login_form(client, "alice", "pw-alice", "203.0.113.9").status_code == 429
     AccessAttempt.objects.update(
         attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
     )
-    assert log_in(client, "alice", "pw-alice", "203.0.113.9").status_code == 302
-
-
-def manage(*args, **env):
-    """Run manage.py in a clean environment: only what is given here, never a .env file."""
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-            "EASPORTAL_ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "easportal.settings"}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env={**base, **env},
-                          capture_output=True, text=True, timeout=120)
+    assert post_login_form(client, "alice", "pw-alice", "203.0.113.9").status_code == 302
 
 
 GOOD = {
@@ -190,8 +179,8 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(alice, settin
     settings.EASPORTAL_TRUSTED_PROXIES = 1
     attacker = Client(HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.9")  # the first one is forged
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        log_in(attacker, "alice", "wrong", "10.0.0.2")
-    assert log_in(attacker, "alice", "pw-alice", "10.0.0.2").status_code == 429
+        post_login_form(attacker, "alice", "wrong", "10.0.0.2")
+    assert post_login_form(attacker, "alice", "pw-alice", "10.0.0.2").status_code == 429
     # alice comes through the same proxy (same REMOTE_ADDR) from her own address.
     alice_client = Client(HTTP_X_FORWARDED_FOR="198.51.100.7")
-    assert log_in(alice_client, "alice", "pw-alice", "10.0.0.2").status_code == 302
+    assert post_login_form(alice_client, "alice", "pw-alice", "10.0.0.2").status_code == 302

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from emulator import DEMO_SERVICES
 from services import access
 from services.models import Role, Service, Team
-from tests.conftest import make_service, make_user
+from tests.helpers import make_service, make_superuser, make_user
 
 
 def seed(*args):
@@ -56,7 +56,7 @@ def test_it_is_idempotent(db):
 
 
 def test_it_makes_every_superuser_a_maintainer(db):
-    root, other_root = make_user("root", is_superuser=True), make_user("root2", is_superuser=True)
+    root, other_root = make_superuser("root"), make_superuser("root2")
     plain = make_user("plain")
     seed()
     seed()

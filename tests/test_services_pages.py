@@ -1,9 +1,8 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from services.models import Service
-from tests.conftest import EAS_PUBLIC, EAS_VPC, TOKEN, make_service
+from tests.helpers import EAS_PUBLIC, EAS_VPC, TOKEN, logged_in, make_service, make_superuser
 
 
 def form_data(team, **overrides):
@@ -27,9 +26,9 @@ def edit_data(service, **overrides):
     return data
 
 
-def test_the_list_shows_the_services_of_my_teams_only(service, globex, bob, client_for):
+def test_the_list_shows_the_services_of_my_teams_only(service, globex, bob):
     make_service(globex, slug="globex-chat", name="Globex Chat")
-    response = client_for(bob).get(reverse("service_list"))
+    response = logged_in(bob).get(reverse("service_list"))
     assert response.status_code == 200
     assert "Chat" in response.text
     assert "globex-chat" not in response.text
@@ -41,19 +40,19 @@ def test_the_list_shows_the_services_of_my_teams_only(service, globex, bob, clie
     ({"gateway": "dedicated"}, "reranker", "chat"),
     ({"team": "acme"}, "chat", "globex-chat"),
 ])
-def test_the_list_searches_and_filters(service, acme, globex, alice, client_for, query, shown,
+def test_the_list_searches_and_filters(service, acme, globex, alice, query, shown,
                                        hidden):
     make_service(acme, slug="reranker", name="Reranker", kind="model_gallery", gateway="dedicated")
     make_service(globex, slug="globex-chat", name="Globex")
     globex.memberships.create(user=alice, role="member")
-    response = client_for(alice).get(reverse("service_list"), query)
+    response = logged_in(alice).get(reverse("service_list"), query)
     slugs = [s.slug for s in response.context["services"]]
     assert shown in slugs
     assert hidden not in slugs
 
 
-def test_a_maintainer_creates_a_service(acme, alice, client_for):
-    response = client_for(alice).post(reverse("service_create"), form_data(acme))
+def test_a_maintainer_creates_a_service(acme, alice):
+    response = logged_in(alice).post(reverse("service_create"), form_data(acme))
     assert response.status_code == 302
     service = Service.objects.get(slug="reranker")
     assert service.read_token() == "rerank-token-abcd"
@@ -79,8 +78,8 @@ def test_a_maintainer_creates_a_service(acme, alice, client_for):
     ({"timeout_s": "0"}, "timeout_s", ""),
     ({"token": "line\nbreak"}, "token", "line breaks"),
 ])
-def test_bad_input_gets_a_form_error(service, acme, alice, client_for, overrides, field, message):
-    response = client_for(alice).post(reverse("service_create"), form_data(acme, **overrides))
+def test_bad_input_gets_a_form_error(service, acme, alice, overrides, field, message):
+    response = logged_in(alice).post(reverse("service_create"), form_data(acme, **overrides))
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert field in errors
@@ -88,25 +87,25 @@ def test_bad_input_gets_a_form_error(service, acme, alice, client_for, overrides
     assert not Service.objects.filter(slug="reranker").exists()
 
 
-def test_editing_with_a_blank_token_keeps_the_token(service, alice, client_for):
-    response = client_for(alice).post(reverse("service_edit", args=["chat"]),
-                                      edit_data(service, name="Chat v2"))
+def test_editing_with_a_blank_token_keeps_the_token(service, alice):
+    response = logged_in(alice).post(reverse("service_edit", args=["chat"]),
+                                     edit_data(service, name="Chat v2"))
     assert response.status_code == 302
     service.refresh_from_db()
     assert service.name == "Chat v2"
     assert service.read_token() == TOKEN
 
 
-def test_editing_with_a_new_token_replaces_it(service, alice, client_for):
-    client_for(alice).post(reverse("service_edit", args=["chat"]),
-                           edit_data(service, token="replacement-token-WXYZ"))
+def test_editing_with_a_new_token_replaces_it(service, alice):
+    logged_in(alice).post(reverse("service_edit", args=["chat"]),
+                          edit_data(service, token="replacement-token-WXYZ"))
     service.refresh_from_db()
     assert service.read_token() == "replacement-token-WXYZ"
     assert service.token_hint == "WXYZ"
 
 
-def test_a_maintainer_deletes_a_service(service, alice, client_for):
-    response = client_for(alice).post(reverse("service_delete", args=["chat"]))
+def test_a_maintainer_deletes_a_service(service, alice):
+    response = logged_in(alice).post(reverse("service_delete", args=["chat"]))
     assert response.status_code == 302
     assert not Service.objects.filter(slug="chat").exists()
 
@@ -115,8 +114,8 @@ def test_a_maintainer_deletes_a_service(service, alice, client_for):
     ("service_detail", "get"), ("service_edit", "get"), ("service_edit", "post"),
     ("service_delete", "get"), ("service_delete", "post"),
 ])
-def test_other_teams_services_answer_404(service, globex, charlie, client_for, name, method):
-    response = getattr(client_for(charlie), method)(reverse(name, args=[service.slug]))
+def test_other_teams_services_answer_404(service, globex, charlie, name, method):
+    response = getattr(logged_in(charlie), method)(reverse(name, args=[service.slug]))
     assert response.status_code == 404
     assert Service.objects.filter(slug="chat").exists()
 
@@ -125,52 +124,52 @@ def test_other_teams_services_answer_404(service, globex, charlie, client_for, n
     ("service_edit", "get"), ("service_edit", "post"),
     ("service_delete", "get"), ("service_delete", "post"),
 ])
-def test_a_member_gets_403_with_a_message_for_maintainer_actions(service, bob, client_for, name,
+def test_a_member_gets_403_with_a_message_for_maintainer_actions(service, bob, name,
                                                                   method):
-    response = getattr(client_for(bob), method)(reverse(name, args=[service.slug]))
+    response = getattr(logged_in(bob), method)(reverse(name, args=[service.slug]))
     assert response.status_code == 403
     assert "Only maintainers of the team" in response.text
     assert Service.objects.filter(slug="chat", name="Chat").exists()
 
 
-def test_a_member_cannot_create_a_service(service, bob, client_for):
-    response = client_for(bob).post(reverse("service_create"), form_data(service.team))
+def test_a_member_cannot_create_a_service(service, bob):
+    response = logged_in(bob).post(reverse("service_create"), form_data(service.team))
     assert response.status_code == 403
     assert "you maintain no team" in response.text
 
 
 def test_a_maintainer_cannot_move_a_service_into_a_team_they_do_not_maintain(
-        service, globex, alice, client_for):
-    response = client_for(alice).post(reverse("service_edit", args=["chat"]),
-                                      edit_data(service, team=globex.pk))
+        service, globex, alice):
+    response = logged_in(alice).post(reverse("service_edit", args=["chat"]),
+                                     edit_data(service, team=globex.pk))
     assert "team" in response.context["form"].errors
     service.refresh_from_db()
     assert service.team.slug == "acme"
 
 
-def test_the_detail_page_warns_about_a_vpc_address_entered_as_public(acme, alice, client_for):
+def test_the_detail_page_warns_about_a_vpc_address_entered_as_public(acme, alice):
     make_service(acme, slug="mixed", public_endpoint=EAS_VPC, vpc_endpoint="")
-    response = client_for(alice).get(reverse("service_detail", args=["mixed"]))
+    response = logged_in(alice).get(reverse("service_detail", args=["mixed"]))
     assert "VPC" in " ".join(response.context["warnings"])
 
 
-def test_the_detail_page_warns_about_an_eas_host_without_a_predict_path(acme, alice, client_for):
+def test_the_detail_page_warns_about_an_eas_host_without_a_predict_path(acme, alice):
     make_service(acme, slug="bare", public_endpoint="http://1.cn-shanghai.pai-eas.aliyuncs.com",
                  vpc_endpoint="")
-    response = client_for(alice).get(reverse("service_detail", args=["bare"]))
+    response = logged_in(alice).get(reverse("service_detail", args=["bare"]))
     assert "/api/predict/" in " ".join(response.context["warnings"])
 
 
-def test_the_detail_page_and_the_form_explain_gateways_and_addresses(service, alice, client_for):
-    client = client_for(alice)
+def test_the_detail_page_and_the_form_explain_gateways_and_addresses(service, alice):
+    client = logged_in(alice)
     for url in (reverse("service_detail", args=["chat"]), reverse("service_create")):
         text = client.get(url).text
         assert "Dedicated gateway" in text and "VPC address" in text and "1 MB" in text
 
 
-def test_the_token_is_on_no_page(service, alice, client_for):
-    superuser = get_user_model().objects.create_superuser("root", password="pw-root")
-    client = client_for(alice)
+def test_the_token_is_on_no_page(service, alice):
+    superuser = make_superuser("root")
+    client = logged_in(alice)
     pages = [
         reverse("service_list"), reverse("service_detail", args=["chat"]),
         reverse("service_edit", args=["chat"]), reverse("service_delete", args=["chat"]),
@@ -185,7 +184,7 @@ def test_the_token_is_on_no_page(service, alice, client_for):
     response = client.post(reverse("service_edit", args=["chat"]),
                            edit_data(service, public_endpoint="ftp://x", token="typed-" + TOKEN))
     assert response.status_code == 200 and TOKEN not in response.text
-    admin = client_for(superuser)
+    admin = logged_in(superuser)
     for url in (reverse("admin:services_service_changelist"),
                 reverse("admin:services_service_change", args=[service.pk])):
         response = admin.get(url)
@@ -193,8 +192,7 @@ def test_the_token_is_on_no_page(service, alice, client_for):
         assert TOKEN not in response.text and service.token_encrypted not in response.text, url
 
 
-def test_a_superuser_without_teams_is_sent_to_create_one(db, client_for):
-    root = get_user_model().objects.create_superuser("root", password="pw-root")
-    response = client_for(root).get(reverse("service_create"))
+def test_a_superuser_without_teams_is_sent_to_create_one(root):
+    response = logged_in(root).get(reverse("service_create"))
     assert response.status_code == 302
     assert response["Location"] == reverse("team_create")

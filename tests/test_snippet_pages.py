@@ -4,15 +4,13 @@
 import re
 from html import escape
 
-import pytest
 from django.urls import reverse
 
 from services import snippets
 from services.calls import REDACTED
 from services.errors import Refusal
 from services.models import AuditEvent
-from tests.conftest import TOKEN
-from tests.test_builder_pages import make_call, module_scripts
+from tests.helpers import TOKEN, logged_in, make_call, module_scripts
 
 
 def detail_page(client, call):
@@ -31,13 +29,8 @@ def tab_targets(response):
                       r'id="snippet-tab-(\w+)"', response.text)
 
 
-@pytest.fixture
-def call(service, bob):
-    return make_call(service, bob)
-
-
-def test_a_calls_page_shows_the_env_curl_snippet_and_every_other_one(call, bob, client_for):
-    response = detail_page(client_for(bob), call)
+def test_a_calls_page_shows_the_env_curl_snippet_and_every_other_one(call, bob):
+    response = detail_page(logged_in(bob), call)
     assert response.status_code == 200
     request = snippets.from_call(call)
     curl = snippets.render(request, "curl", "env")
@@ -58,29 +51,29 @@ def test_a_calls_page_shows_the_env_curl_snippet_and_every_other_one(call, bob, 
     assert module_scripts(response) == ["hints", "snippets"]
 
 
-def test_snippet_text_is_escaped_on_the_page(service, bob, client_for):
+def test_snippet_text_is_escaped_on_the_page(service, bob):
     attack = "</code></pre><script>alert(1)</script><img src=x onerror=alert(2)>"
     call = make_call(service, bob, request_headers={"Content-Type": "text/plain",
                                                     "X-Note": attack},
                      request_body=attack.encode())
-    response = detail_page(client_for(bob), call)
+    response = detail_page(logged_in(bob), call)
     assert response.status_code == 200
     assert "<script>alert(1)" not in response.text and "<img src=x" not in response.text
     assert escape(response.context["snippet_panel"]["initial"]) in response.text
 
 
-def test_the_panel_asks_the_api_only_for_what_the_page_lacks(call, bob, client_for):
-    response = detail_page(client_for(bob), call)
+def test_the_panel_asks_the_api_only_for_what_the_page_lacks(call, bob):
+    response = detail_page(logged_in(bob), call)
     config = response.context["snippet_panel"]["config"]
     assert config["url"] == f"/api/calls/{call.pk}/snippet"
     assert 'id="snippet-config" type="application/json"' in response.text
 
 
-def test_redacted_headers_are_named_placeholders_and_the_page_says_so(service, bob, client_for):
+def test_redacted_headers_are_named_placeholders_and_the_page_says_so(service, bob):
     call = make_call(service, bob, request_headers={
         "Content-Type": "application/json", "Authorization": REDACTED, "X-Api-Key": REDACTED,
         "X-Trace": "abc-123"})
-    response = detail_page(client_for(bob), call)
+    response = detail_page(logged_in(bob), call)
     notes = response.context["snippet_panel"]["notes"]
     assert len(notes) == 1 and "X-Api-Key" in notes[0] and "named placeholder" in notes[0]
     assert escape(notes[0]) in response.text
@@ -92,21 +85,20 @@ def test_redacted_headers_are_named_placeholders_and_the_page_says_so(service, b
     assert escape("<X_API_KEY>") in response.text
 
 
-def test_a_token_redacted_in_the_url_or_body_is_noted(service, bob, client_for):
+def test_a_token_redacted_in_the_url_or_body_is_noted(service, bob):
     call = make_call(service, bob, request_body=f'{{"key": "{REDACTED}"}}'.encode())
-    notes = detail_page(client_for(bob), call).context["snippet_panel"]["notes"]
+    notes = detail_page(logged_in(bob), call).context["snippet_panel"]["notes"]
     assert any(REDACTED in note and "URL or body" in note for note in notes)
-    clean = detail_page(client_for(bob), make_call(service, bob))
+    clean = detail_page(logged_in(bob), make_call(service, bob))
     assert clean.context["snippet_panel"]["notes"] == []
 
 
-def test_a_target_that_cannot_express_the_call_is_marked_with_its_reason(service, bob,
-                                                                         client_for):
+def test_a_target_that_cannot_express_the_call_is_marked_with_its_reason(service, bob):
     call = make_call(service, bob, method="PUT", path="/echo/raw",
                      url=service.public_endpoint + "/echo/raw",
                      request_headers={"Content-Type": "application/octet-stream"},
                      request_body=b"\xff\x00\xfe")
-    response = detail_page(client_for(bob), call)
+    response = detail_page(logged_in(bob), call)
     request = snippets.from_call(call)
     reasons = {target: snippets.unavailable_reason(request, target)
                for target in snippets.TARGETS}
@@ -120,7 +112,7 @@ def test_a_target_that_cannot_express_the_call_is_marked_with_its_reason(service
             assert "unavailable" not in tab and "aria-disabled" not in tab
 
 
-def test_a_target_that_fails_to_render_is_marked_not_a_crash(call, bob, client_for,
+def test_a_target_that_fails_to_render_is_marked_not_a_crash(call, bob,
                                                              monkeypatch):
     render = snippets.render
 
@@ -130,41 +122,41 @@ def test_a_target_that_fails_to_render_is_marked_not_a_crash(call, bob, client_f
         return render(request, target, *args, **kwargs)
 
     monkeypatch.setattr(snippets, "render", failing)
-    response = detail_page(client_for(bob), call)
+    response = detail_page(logged_in(bob), call)
     assert response.status_code == 200
     tab = re.search(r'<button [^>]*id="snippet-tab-httpie"[^>]*>', response.text).group(0)
     assert 'data-reason="HTTPie cannot say this."' in tab
     assert ("python", "env") in templates_of(response)
 
 
-def test_a_large_body_renders_only_the_first_snippet(service, bob, client_for):
+def test_a_large_body_renders_only_the_first_snippet(service, bob):
     call = make_call(service, bob, request_body=b'{"x": "' + b"a" * 70_000 + b'"}')
-    response = detail_page(client_for(bob), call)
+    response = detail_page(logged_in(bob), call)
     assert response.status_code == 200
     assert list(templates_of(response)) == [("curl", "placeholder")]
     assert response.text.count("a" * 70_000) == 3  # the request body, env and placeholder
 
 
-def test_the_real_token_is_offered_to_maintainers_only(call, service, alice, bob, client_for):
+def test_the_real_token_is_offered_to_maintainers_only(call, service, alice, bob):
     real = 'name="snippet-token" value="real"'
-    assert real not in detail_page(client_for(bob), call).text
-    response = detail_page(client_for(alice), call)
+    assert real not in detail_page(logged_in(bob), call).text
+    response = detail_page(logged_in(alice), call)
     assert real in response.text and f"{real} disabled" not in response.text
     assert "every such export is recorded" in response.text
     assert TOKEN not in response.text
     assert not AuditEvent.objects.exists()  # nothing exported until asked
 
 
-def test_a_deleted_service_has_no_real_token_to_offer(call, service, alice, client_for):
+def test_a_deleted_service_has_no_real_token_to_offer(call, service, alice):
     service.delete()
-    response = detail_page(client_for(alice), call)
+    response = detail_page(logged_in(alice), call)
     assert 'name="snippet-token" value="real" disabled' in response.text
     assert "no token to export" in response.text
     assert response.context["snippet_panel"]["initial"]  # env still there
 
 
-def test_the_builder_page_has_the_panel_filled_in_by_the_api(service, alice, bob, client_for):
-    response = client_for(bob).get(reverse("service_builder", args=[service.slug]))
+def test_the_builder_page_has_the_panel_filled_in_by_the_api(service, alice, bob):
+    response = logged_in(bob).get(reverse("service_builder", args=[service.slug]))
     assert response.status_code == 200
     assert 'id="snippet-panel"' in response.text and 'data-source="builder"' in response.text
     assert tab_targets(response) == list(snippets.NAMES)
@@ -174,10 +166,10 @@ def test_the_builder_page_has_the_panel_filled_in_by_the_api(service, alice, bob
     assert templates_of(response) == {}
     assert 'name="snippet-token" value="real"' not in response.text
     assert 'src="/static/js/snippets.' in response.text
-    response = client_for(alice).get(reverse("service_builder", args=[service.slug]))
+    response = logged_in(alice).get(reverse("service_builder", args=[service.slug]))
     assert 'name="snippet-token" value="real"' in response.text
     assert TOKEN not in response.text
 
 
-def test_outsiders_see_no_panel_at_all(call, globex, charlie, client_for):
-    assert detail_page(client_for(charlie), call).status_code == 404
+def test_outsiders_see_no_panel_at_all(call, globex, charlie):
+    assert detail_page(logged_in(charlie), call).status_code == 404

@@ -18,7 +18,7 @@ from services.snippets import shell as shell_targets
 from services.snippets.quoting import (
     MAX_ARG_BYTES,
 )
-from tests.conftest import EAS_PUBLIC, EAS_VPC, TOKEN, make_service
+from tests.helpers import EAS_PUBLIC, EAS_VPC, TOKEN, make_service
 
 
 def a_request(**changes):

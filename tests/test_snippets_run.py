@@ -16,7 +16,7 @@ import pytest
 from emulator import canonical
 from services import snippets
 from services.calls import CallRequest, call
-from tests.conftest import make_service
+from tests.helpers import make_service
 from tests.snippet_corpus import CORPUS, MARKER, Case
 
 PYTHON = sys.executable

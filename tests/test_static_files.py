@@ -11,7 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-BASE_DIR = Path(settings.BASE_DIR)
+from tests.helpers import BASE_DIR
+
 SOURCE = BASE_DIR / "static" / "js"
 MODULES = sorted(path.name for path in SOURCE.glob("*.js"))
 # The forms collectstatic rewrites: `import ... from "./x.js";`, `export ... from "./x.js";`,

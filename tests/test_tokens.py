@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from services import tokens
 from services.models import Service
-from tests.conftest import EAS_PUBLIC, TOKEN, make_service
+from tests.helpers import EAS_PUBLIC, TOKEN, logged_in, make_service
 
 OTHER_KEY = base64.urlsafe_b64encode(b"o" * 32).decode()
 THIRD_KEY = base64.urlsafe_b64encode(b"t" * 32).decode()
@@ -52,8 +52,8 @@ def test_the_hint_shows_at_most_four_characters_and_never_much_of_a_short_token(
     assert tokens.token_hint(plaintext) == hint
 
 
-def test_the_plaintext_is_in_no_table(acme, alice, client_for):
-    client = client_for(alice)
+def test_the_plaintext_is_in_no_table(acme, alice):
+    client = logged_in(alice)
     response = create_through_the_form(client, acme)
     acme.services.get(slug="chat")  # the form really created it
     assert response.status_code == 302
@@ -63,10 +63,10 @@ def test_the_plaintext_is_in_no_table(acme, alice, client_for):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_plaintext_is_not_in_the_database_file(acme, alice, client_for):
+def test_the_plaintext_is_not_in_the_database_file(acme, alice):
     if connection.vendor != "sqlite":
         pytest.skip("a raw file exists only for SQLite; the table dump test covers PostgreSQL")
-    create_through_the_form(client_for(alice), acme)
+    create_through_the_form(logged_in(alice), acme)
     service = Service.objects.get(slug="chat")
     path = Path(connection.settings_dict["NAME"])
     raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
@@ -74,9 +74,9 @@ def test_the_plaintext_is_not_in_the_database_file(acme, alice, client_for):
     assert TOKEN.encode() not in raw
 
 
-def test_the_token_is_never_logged_nor_sent_to_the_database(acme, alice, client_for, caplog):
+def test_the_token_is_never_logged_nor_sent_to_the_database(acme, alice, caplog):
     caplog.set_level(logging.DEBUG)
-    client = client_for(alice)
+    client = logged_in(alice)
     with CaptureQueriesContext(connection) as queries:
         create_through_the_form(client, acme)
         client.post(reverse("service_edit", args=["chat"]), {"token": TOKEN + "-new"})
@@ -113,19 +113,19 @@ def test_rotation_names_tokens_it_cannot_read_and_keeps_them(acme, settings):
     assert Service.objects.get(slug="orphan").token_encrypted == before
 
 
-def test_a_wrong_key_shows_a_clear_message_on_the_service_page(service, alice, client_for,
+def test_a_wrong_key_shows_a_clear_message_on_the_service_page(service, alice,
                                                                settings):
     settings.EASPORTAL_TOKEN_KEYS = [OTHER_KEY]
-    response = client_for(alice).get(reverse("service_detail", args=[service.slug]))
+    response = logged_in(alice).get(reverse("service_detail", args=[service.slug]))
     assert response.status_code == 200
     assert "cannot be decrypted with the configured keys" in response.text
     assert "re-enter the token" in response.text
 
 
-def test_re_entering_the_token_under_the_new_key_clears_the_message(service, alice, client_for,
+def test_re_entering_the_token_under_the_new_key_clears_the_message(service, alice,
                                                                      settings):
     settings.EASPORTAL_TOKEN_KEYS = [OTHER_KEY]
-    client = client_for(alice)
+    client = logged_in(alice)
     form = client.get(reverse("service_edit", args=[service.slug])).context["form"]
     data = {name: value for name, value in form.initial.items() if value is not None}
     data.update(team=service.team.pk, token="a-brand-new-token-1234")

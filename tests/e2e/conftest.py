@@ -1,3 +1,7 @@
+"""The browser layer's own fixtures: Chromium, a page that collects what goes wrong on it, and
+the emulated services the browser tests drive (Demo Chat and Demo Echo, with the emulator's
+slugs, in place of the shared `echo`)."""
+
 import os
 
 import pytest
@@ -40,3 +44,13 @@ def page(browser):
     yield page
     context.close()
     assert failed_static == [], "static files failed to load"
+
+
+@pytest.fixture
+def chat(acme, emulator):
+    return emulator.service(acme, "demo-chat", name="Demo Chat")
+
+
+@pytest.fixture
+def echo(acme, emulator):
+    return emulator.service(acme, "demo-echo", name="Demo Echo")

@@ -1,16 +1,11 @@
 """The API docs page renders in Chromium under the site's Content-Security-Policy, from our own
 static files only, and its "Try it out" sends the CSRF header."""
 
-from django.test import Client
-
-from tests.conftest import make_user
+from tests.helpers import log_in
 
 
-def test_the_docs_render_under_the_content_security_policy(live_server, browser, page):
-    client = Client()
-    client.force_login(make_user("alice"))
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
+def test_the_docs_render_under_the_content_security_policy(live_server, browser, page, alice):
+    log_in(page, live_server, "alice")
     problems, elsewhere = [], []
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
     page.on("pageerror", lambda error: problems.append(str(error)))

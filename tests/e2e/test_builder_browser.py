@@ -2,35 +2,11 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from services import calls
 from services.calls import CallRequest
-from tests.conftest import make_service
-
-
-@pytest.fixture
-def chat(acme, emulator):
-    return emulator.service(acme, "demo-chat", name="Demo Chat")
-
-
-@pytest.fixture
-def echo(acme, emulator):
-    return emulator.service(acme, "demo-echo", name="Demo Echo")
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"pw-{username}")
-    page.click("main form button:has-text('Log in')")
-    page.wait_for_url(f"{live_server.url}/services/")
-
-
-def open_builder(page, live_server, service, query=""):
-    page.goto(f"{live_server.url}/services/{service.slug}/builder/{query}")
-    expect(page.locator("#full-url")).to_be_visible()
+from tests.helpers import log_in, make_service, open_builder
 
 
 def send(page):

@@ -2,29 +2,24 @@
 services.net.join.join_url must give the same URLs and refuse the same paths, with the same
 message, so the builder shows the URL the server will call."""
 
-import json
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.templatetags.static import static
 from django.utils import translation
 
 from services.net.errors import PathError
 from services.net.join import join_url
 from services.views.builder import join_refusals
-
-CASES = json.loads((Path(settings.BASE_DIR) / "tests" / "join_cases.json").read_text())
+from tests.helpers import JOIN_CASES
 
 
 def ok_cases():
-    for case in CASES["ok"]:
+    for case in JOIN_CASES["ok"]:
         path, url, *base = case
-        yield (base[0] if base else CASES["base"]), path, url
+        yield (base[0] if base else JOIN_CASES["base"]), path, url
 
 
 def refused_cases():
-    return [(CASES["base"], path) for path in CASES["refused"]]
+    return [(JOIN_CASES["base"], path) for path in JOIN_CASES["refused"]]
 
 
 def python_join(base, path):

@@ -7,8 +7,7 @@ import re
 from django.templatetags.static import static
 from playwright.sync_api import expect
 
-from tests.e2e.test_builder_browser import log_in, open_builder
-from tests.test_builder_pages import make_call
+from tests.helpers import log_in, make_call, open_builder
 
 EXPORTS = {
     "builder": ["csrfToken", "payload"],

@@ -1,16 +1,12 @@
 from services.models import Service
-from tests.conftest import EAS_PUBLIC
+from tests.helpers import EAS_PUBLIC, log_in
 
 TOKEN = "browser-Typed-Token-5150"
 
 
 def test_a_maintainer_logs_in_creates_a_service_and_never_sees_the_token(
         live_server, page, acme, alice):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "pw-alice")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/services/")
+    log_in(page, live_server, "alice")
 
     page.click("text=New service")
     page.fill("input[name=name]", "Browser Chat")

@@ -12,14 +12,9 @@ from playwright.sync_api import expect
 from services import calls, snippets
 from services.calls import CallRequest
 from services.models import AuditEvent
-from tests.e2e.test_builder_browser import log_in, open_builder
+from tests.helpers import log_in, open_builder
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
-
-
-@pytest.fixture
-def echo(acme, emulator):
-    return emulator.service(acme, "demo-echo", name="Demo Echo")
 
 
 @pytest.fixture
