@@ -191,7 +191,7 @@ def module_scripts(response):
 DEFAULT = HostPolicy("*.pai-eas.aliyuncs.com")
 EAS = "1234567890123456.cn-hangzhou.pai-eas.aliyuncs.com"
 # One table for both joins, Python's (services/net/join.py) and the browser's (static/js/join.js).
-JOIN_CASES = json.loads((TESTS_DIR / "join_cases.json").read_text("utf-8"))
+JOIN_CASES = json.loads((TESTS_DIR / "unit" / "join_cases.json").read_text("utf-8"))
 
 
 def allowed(policy, url):

@@ -1,5 +1,5 @@
-"""Joining a base endpoint and an interface path, driven by tests/join_cases.json (the same
-table drives the browser's JavaScript in tests/e2e/test_join_js.py)."""
+"""Joining a base endpoint and an interface path, driven by tests/unit/join_cases.json (the
+same table drives the browser's JavaScript in tests/e2e/test_join_js.py)."""
 
 import pytest
 import requests

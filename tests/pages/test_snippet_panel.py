@@ -47,7 +47,7 @@ def test_a_calls_page_shows_the_env_curl_snippet_and_every_other_one(call, bob):
                 assert waiting[(target, mode)] == escape(snippets.render(request, target, mode))
     assert ("curl", "env") not in waiting  # shown already, not twice
     assert TOKEN not in response.text
-    # snippets.js brings in highlight.js itself (tests/test_static_files.py).
+    # snippets.js brings in highlight.js itself (tests/pages/test_static_files.py).
     assert module_scripts(response) == ["hints", "snippets"]
 
 

@@ -108,7 +108,8 @@ def test_the_page_posts_to_the_invoke_api_with_a_csrf_token(service, bob):
     assert config["invokeUrl"] == "/api/services/chat/invoke"
     assert config["limit"] == 1_048_576
     assert 'name="csrfmiddlewaretoken"' in response.text
-    # builder.js brings in join.js, response.js and hints.js itself (tests/test_static_files.py).
+    # builder.js brings in join.js, response.js and hints.js itself
+    # (tests/pages/test_static_files.py).
     assert module_scripts(response) == ["builder", "snippets"]
 
 

@@ -1,4 +1,4 @@
-"""Snippets, proven by running them: every request of tests/snippet_corpus.py is sent by the
+"""Snippets, proven by running them: every request of tests/snippets/corpus.py is sent by the
 portal, then by the snippet of each target that offers it (a real curl, python, HTTPie, node,
 OpenAI SDK and eas-prediction SDK, in a subprocess with a clean environment), and the emulator
 must have received the same request: method, raw path and query, Authorization, Content-Type
@@ -17,7 +17,7 @@ from emulator import canonical
 from services import snippets
 from services.calls import CallRequest, call
 from tests.helpers import make_service
-from tests.snippet_corpus import CORPUS, MARKER, Case
+from tests.snippets.corpus import CORPUS, MARKER, Case
 
 PYTHON = sys.executable
 BIN = str(Path(sys.executable).parent)

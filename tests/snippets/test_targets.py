@@ -1,5 +1,5 @@
 """Snippets: which target offers which request, token modes, and the requests they are made
-from. tests/test_snippet_quoting.py tests the quoting; tests/test_snippets_run.py proves the
+from. tests/snippets/test_quoting.py tests the quoting; tests/snippets/test_run.py proves the
 snippets by running them."""
 
 import re

@@ -1,4 +1,4 @@
-"""The requests every snippet target is proven with (tests/test_snippets_run.py): each case is
+"""The requests every snippet target is proven with (tests/snippets/test_run.py): each case is
 sent by the portal, then by each target that offers it, and what the emulator received is
 compared. `targets` is the availability each case must have (test_the_availability_matrix)."""
 
