@@ -1,9 +1,11 @@
-"""The fixtures every layer shares: people, teams, a service and a call, the superuser, the
-live server, the collected static files, and the local EAS emulator.
+"""The fixtures every layer shares: the connection guard, people, teams, a service and a call,
+the superuser, the live server, the collected static files, and the local EAS emulator.
 
 alice maintains team Acme, bob is a member of it, and charlie maintains team Globex, so he
 should have no access to Acme's services. Helper functions are in tests/helpers.py."""
 
+import functools
+import socket
 from dataclasses import dataclass
 
 import pytest
@@ -12,7 +14,54 @@ from pytest_django.live_server_helper import LiveServer
 
 import emulator as eas_emulator
 from services.models import Membership, Role, Team
-from tests.helpers import make_call, make_service, make_superuser, make_user
+from tests.helpers import (
+    OutsideConnection,
+    is_loopback,
+    make_call,
+    make_service,
+    make_superuser,
+    make_user,
+)
+
+# The connection guard: every test talks to this machine only (the emulator, the live server,
+# servers of its own on loopback). Any other connect() of this process is refused before it
+# leaves, and recorded: the code under test may swallow the OSError, the record stays. The test
+# during which it happened fails at teardown. Subprocesses (manage.py, snippets, Chromium) are
+# outside its reach; name resolution is not a connection.
+
+@pytest.fixture(scope="session", autouse=True)
+def connection_guard():
+    """The session's record of refused connections: (family, address), oldest first."""
+    refused = []
+
+    def guard(real):
+        @functools.wraps(real)
+        def connect(sock, address):
+            if not is_loopback(sock.family, address):
+                refused.append((sock.family, address))
+                raise OutsideConnection(address)
+            return real(sock, address)
+
+        return connect
+
+    real = socket.socket.connect, socket.socket.connect_ex
+    socket.socket.connect, socket.socket.connect_ex = guard(real[0]), guard(real[1])
+    yield refused
+    socket.socket.connect, socket.socket.connect_ex = real
+    assert refused == [], f"connections outside loopback after the last test: {refused}"
+
+
+@pytest.fixture(autouse=True)
+def no_outside_connections(connection_guard):
+    """Fails the test if anything was refused since the previous test's end (the session's
+    fixtures are set up in between), its own fixtures' teardown included."""
+    yield
+    refused = list(connection_guard)
+    connection_guard.clear()
+    if refused:
+        pytest.fail("connected outside loopback (refused by the guard in tests/conftest.py): "
+                    + ", ".join(f"{family.name} {address!r}" for family, address in refused),
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
