@@ -4,7 +4,7 @@ odd paths and queries all get a 4xx with one readable sentence."""
 import pytest
 
 from services.models import Service, Team
-from tests.helpers import BAD_BODIES, logged_in
+from tests.helpers import BAD_BODIES, JSON, logged_in
 
 BODY_ROUTES = [
     ("post", "/api/teams"),
@@ -14,7 +14,6 @@ BODY_ROUTES = [
     ("post", "/api/services/chat/invoke"),
     ("post", "/api/snippet"),
 ]
-JSON = "application/json"
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def client(service, root):
 
 def assert_refused(response, statuses=(400,)):
     assert response.status_code in statuses, (response.status_code, response.content[:300])
-    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Type"].startswith(JSON)
     assert response.json()["detail"].strip()
 
 
