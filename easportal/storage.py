@@ -11,5 +11,5 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     # `import "./x.js";` and `import("./x.js")` (relative paths, statements ending with ";"),
     # as it rewrites url() in CSS. Its patterns are regular expressions over the whole file,
     # comments and strings included: the words import and export in a comment above a module's
-    # imports get taken for a statement. tests/test_static_files.py checks what was collected.
+    # imports get taken for a statement. tests/pages/test_static_files.py checks what was collected.
     support_js_module_import_aggregation = True

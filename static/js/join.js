@@ -1,5 +1,5 @@
 /* The joining rule of services/net/join.py join_url, line for line: URL = base + path.
-   tests/join_cases.json drives the tests of both, so the page shows the URL the server sends.
+   tests/unit/join_cases.json drives the tests of both, so the page shows the URL the server sends.
    joinUrl(base, path) returns {url} or {refused: code}; refusalText(code, path, messages)
    fills in the server's translated message for that code (services/net/join.py REFUSALS, sent
    by services/views/builder.py). */
