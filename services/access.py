@@ -71,9 +71,13 @@ def role(user: User, team: Team) -> str | None:
     return membership.role if membership else None
 
 
-def roles(user: User) -> dict[int, str]:
-    """{team id: role} for every team the user is a member of."""
-    return dict(Membership.objects.filter(user_id=user.pk).values_list("team_id", "role"))
+def teams_with_roles(user: User) -> list[tuple[Team, str]]:
+    """The user's teams by name, each with the user's role (superusers: maintainer of all)."""
+    found = teams(user).order_by("name", "slug")
+    if user.is_superuser:
+        return [(team, str(Role.MAINTAINER)) for team in found]
+    roles = dict(Membership.objects.filter(user_id=user.pk).values_list("team_id", "role"))
+    return [(team, roles[team.pk]) for team in found]
 
 
 def is_maintainer(user: User, team: Team) -> bool:

@@ -8,7 +8,7 @@ from services import access
 from services.api import schemas
 from services.api.core import ERRORS, saving, validate
 from services.errors import Refusal
-from services.models import Membership, Role, Team
+from services.models import Role, Team
 
 router = Router(tags=["teams"])
 
@@ -16,11 +16,7 @@ router = Router(tags=["teams"])
 @router.get("/teams", response=list[schemas.TeamOut])
 def team_list(request):
     """Your teams with your role (superusers: every team, as maintainer)."""
-    if request.user.is_superuser:
-        return [schemas.team_out(team, Role.MAINTAINER) for team in Team.objects.all()]
-    memberships = (Membership.objects.filter(user=request.user).select_related("team")
-                   .order_by("team__name", "team__slug"))
-    return [schemas.team_out(membership.team, membership.role) for membership in memberships]
+    return [schemas.team_out(team, role) for team, role in access.teams_with_roles(request.user)]
 
 
 @router.post("/teams", response={201: schemas.TeamOut, **ERRORS})

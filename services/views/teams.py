@@ -12,10 +12,8 @@ from services.models import Role
 
 
 def team_list(request):
-    roles = access.roles(request.user)
-    rows = [(team, Role.MAINTAINER if request.user.is_superuser else roles.get(team.pk))
-            for team in access.teams(request.user)]
-    return render(request, "services/teams/team_list.html", {"rows": rows})
+    return render(request, "services/teams/team_list.html",
+                  {"rows": access.teams_with_roles(request.user)})
 
 
 def team_create(request):
