@@ -32,6 +32,8 @@ class CallRequest:
     path: str | None = None
     headers: dict[str, str] | None = None
     body: bytes | None = None
+    # Relay the answer as it arrives (services/streams.py) rather than all at once.
+    stream: bool = False
 
 
 def translated(error: NetError) -> str:

@@ -30,7 +30,7 @@ def call_request(payload):
             raise Refusal(400, _("body_base64: this is not valid base64.")) from None
     return calls.CallRequest(
         endpoint=payload.endpoint, method=payload.method, path=payload.path,
-        headers=payload.headers, body=body,
+        headers=payload.headers, body=body, stream=payload.stream,
     )
 
 

@@ -138,6 +138,8 @@ class InvokeIn(Input):
     headers: dict[str, UnicodeText] | None = None
     body: UnicodeText | None = Field(None, description="Text, sent as UTF-8.")
     body_base64: str | None = Field(None, description="Bytes, instead of body.")
+    stream: bool = Field(False, description="Answer text/event-stream: the upstream's answer "
+                                            "relayed as it arrives (docs/api.md, Streaming).")
 
 
 class SnippetIn(InvokeIn):

@@ -50,6 +50,17 @@ class Call(models.Model):
     # What went wrong, in a word that does not change with the language: dns, refused,
     # timeout, tls, connection, broken.
     error_kind = models.CharField(max_length=16, blank=True)
+    # Streaming and the figures LLM serving is judged by (docs/api.md, "Streaming"). The
+    # database defaults let rows be written outside Django (the benchmark seeds a million).
+    streamed = models.BooleanField(default=False, db_default=False)
+    stopped = models.BooleanField(default=False, db_default=False)
+    ttft_ms = models.FloatField(null=True)
+    tpot_ms = models.FloatField(null=True)
+    prompt_tokens = models.PositiveIntegerField(null=True)
+    completion_tokens = models.PositiveIntegerField(null=True)
+    # Where completion_tokens came from: "usage" (the answer said) or "chunks" (counted).
+    tokens_source = models.CharField(max_length=8, blank=True, default="", db_default="")
+    finish_reason = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]
@@ -62,6 +73,11 @@ class Call(models.Model):
             models.Index(fields=["service_slug", "-id"], name="call_service_id"),
             models.Index(fields=["status_class", "-id"], name="call_status_id"),
             models.Index(fields=["created_at"], name="call_created_at"),
+            # Streamed calls only: an index that costs nothing when the others are written.
+            models.Index(fields=["team", "-id"], name="call_team_streamed_id",
+                         condition=models.Q(streamed=True)),
+            models.Index(fields=["-id"], name="call_streamed_id",
+                         condition=models.Q(streamed=True)),
         ]
 
     def __str__(self):
