@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from services import access, tokens
+from services import access, metrics, tokens
 from services.compiled import CompiledInsert
 from services.errors import Refusal
 from services.models import Call, Service, host_policy
@@ -116,43 +116,70 @@ def record(user: Any, service: Service, kind: str, path: str,
            outbound: client.OutboundRequest, token: str,
            response: client.Response | CallError) -> Call:
     """The Call row, with every secret redacted; also when the connection failed."""
-    if isinstance(response, CallError):
-        error, error_kind = translated(response), response.kind
-        status, response_headers, response_body = None, {}, b""
-        size, declared, truncated = 0, None, False
-    else:
-        error, error_kind = response.error, response.error_kind
-        status, response_body = response.status, redact_bytes(response.body, token)
-        response_headers = {name: redact_text(value, token)
-                            for name, value in response.headers.items()}
-        size, declared, truncated = response.size, response.declared_size, response.truncated
+    figures = (metrics.answer_metrics(response.body, content_type(response.headers))
+               if isinstance(response, client.Response) else metrics.Figures())
     return _INSERT_CALL.create(
-        team=service.team, service=service, service_slug=service.slug,
-        service_name=service.name, user=user, username=user.get_username(), endpoint=kind,
-        method=outbound.method, path=redact_text(path, token),
-        url=redact_text(outbound.url, token),
-        request_headers=redact_headers(outbound.headers, token),
-        request_body=redact_bytes(outbound.body, token),
-        status=status, status_class=Call.status_class_of(status, error),
-        elapsed_ms=round(response.elapsed_ms, 3), response_headers=response_headers,
-        response_body=response_body, response_size=size, response_declared_size=declared,
-        response_truncated=truncated, error=error, error_kind=error_kind,
-    )
+        **request_values(user, service, kind, path, outbound, token),
+        **response_values(response, token, figures))
 
 
-def _token_forms(token: str) -> list[str]:
+def content_type(headers: dict[str, str]) -> str:
+    return next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+
+
+def request_values(user: Any, service: Service, kind: str, path: str,
+                   outbound: client.OutboundRequest, token: str) -> dict[str, Any]:
+    """What a Call keeps of the request and whose it was, redacted."""
+    return {
+        "team": service.team, "service": service, "service_slug": service.slug,
+        "service_name": service.name, "user": user, "username": user.get_username(),
+        "endpoint": kind, "method": outbound.method, "path": redact_text(path, token),
+        "url": redact_text(outbound.url, token),
+        "request_headers": redact_headers(outbound.headers, token),
+        "request_body": redact_bytes(outbound.body, token),
+    }
+
+
+def response_values(response: client.Response | CallError, token: str,
+                    figures: metrics.Figures) -> dict[str, Any]:
+    """What a Call keeps of the answer, redacted, and its figures."""
+    values: dict[str, Any]
+    if isinstance(response, CallError):
+        error = translated(response)
+        values = {"status": None, "error": error, "error_kind": response.kind,
+                  "response_headers": {}, "response_body": b"", "response_size": 0,
+                  "response_declared_size": None, "response_truncated": False}
+    else:
+        error = response.error
+        values = {"status": response.status, "error": error, "error_kind": response.error_kind,
+                  "response_headers": {name: redact_text(value, token)
+                                       for name, value in response.headers.items()},
+                  "response_body": redact_bytes(response.body, token),
+                  "response_size": response.size,
+                  "response_declared_size": response.declared_size,
+                  "response_truncated": response.truncated}
+    values["status_class"] = Call.status_class_of(values["status"], error)
+    values["elapsed_ms"] = round(response.elapsed_ms, 3)
+    values.update(ttft_ms=figures.ttft_ms, tpot_ms=figures.tpot_ms,
+                  prompt_tokens=figures.prompt_tokens,
+                  completion_tokens=figures.completion_tokens,
+                  tokens_source=figures.tokens_source, finish_reason=figures.finish_reason)
+    return values
+
+
+def token_forms(token: str) -> list[str]:
     # As typed, and as it reads once percent-encoded in a query string.
     return sorted({token, quote(token, safe=""), quote_plus(token)}, key=len, reverse=True)
 
 
 def redact_text(text: str, token: str) -> str:
-    for form in _token_forms(token):
+    for form in token_forms(token):
         text = text.replace(form, REDACTED)
     return text
 
 
 def redact_bytes(data: bytes, token: str) -> bytes:
-    for form in _token_forms(token):
+    for form in token_forms(token):
         data = data.replace(form.encode(), REDACTED.encode())
     return data
 

@@ -21,7 +21,8 @@ MAX_LIMIT = 200
 # What a list shows; the bodies and headers are read on the detail page only.
 LIST_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
                "endpoint", "method", "path", "url", "status", "status_class", "elapsed_ms",
-               "response_size", "response_truncated", "error")
+               "response_size", "response_truncated", "error", "streamed", "stopped",
+               "ttft_ms", "tpot_ms", "completion_tokens")
 
 
 class CallFilter(forms.Form):
@@ -35,6 +36,11 @@ class CallFilter(forms.Form):
     until = forms.DateField(label=_("To"), required=False, validators=[LAST_DAY],
                             widget=forms.DateInput(attrs={"type": "date"}))
     path = forms.CharField(label=_("Path contains"), required=False, max_length=200)
+    streamed = forms.TypedChoiceField(
+        label=_("Streamed"), required=False, empty_value=None,
+        coerce=lambda value: value == "true",
+        choices=[("", _("Streamed or not")), ("true", _("Streamed")),
+                 ("false", _("Not streamed"))])
     cursor = forms.IntegerField(label="cursor", required=False, min_value=1,
                                 widget=forms.HiddenInput)
     limit = forms.IntegerField(label="limit", required=False, min_value=1, max_value=MAX_LIMIT,
@@ -70,6 +76,8 @@ class CallFilter(forms.Form):
             calls = calls.filter(created_at__lt=_start_of(data["until"] + timedelta(days=1)))
         if data["path"]:
             calls = calls.filter(url__icontains=data["path"])
+        if data["streamed"] is not None:
+            calls = calls.filter(streamed=data["streamed"])
         if data["cursor"]:
             calls = calls.filter(id__lt=data["cursor"])
         limit = data["limit"] or DEFAULT_LIMIT

@@ -1,12 +1,14 @@
 """Calls: invoke a service, and the history (docs/api.md, "Calls")."""
 
 import base64
+import json
 
-from django.http import JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
-from services import access, calls
+from services import access, calls, streams
 from services.api import schemas
 from services.api.core import ERRORS
 from services.errors import Refusal
@@ -14,6 +16,9 @@ from services.history import CallFilter, error_text
 from services.models import Team
 
 router = Router(tags=["calls"])
+# A comment line of the event stream, sent while the upstream is silent: clients skip it, and
+# writing it is how the server finds out that its client has gone (then it stops the call).
+PING = b":\n\n"
 
 
 def call_request(payload):
@@ -40,13 +45,45 @@ def call_response(call, team_slug):
     return JsonResponse(schemas.call_out(call, team_slug))
 
 
+STREAM_OPENAPI = {"responses": {200: {
+    "description": "The recorded call; with \"stream\": true, text/event-stream: the events "
+                   "head, data (one per piece of the answer, as it arrives) and call.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallOut"}},
+                "text/event-stream": {"schema": {"type": "string"}}},
+}}}
+
+
 @router.post("/services/{slug:slug}/invoke",
-             response={200: schemas.CallOut, 413: schemas.ErrorOut, **ERRORS})
+             response={200: schemas.CallOut, 413: schemas.ErrorOut, **ERRORS},
+             openapi_extra=STREAM_OPENAPI)
 def service_invoke(request, slug: str, payload: schemas.InvokeIn):
-    """Send a request; 200 with the recorded call whatever the upstream answered."""
-    # call() finds the service through the user's teams: 404 for anyone else's.
+    """Send a request; 200 with the recorded call whatever the upstream answered, or with
+    "stream": true the answer's events as it arrives."""
+    # Both find the service through the user's teams: 404 for anyone else's.
+    if payload.stream:
+        return event_stream(streams.start(request.user, slug, call_request(payload)))
     call = calls.call(request.user, slug, call_request(payload))
     return call_response(call, call.team.slug)
+
+
+def event_stream(streamed):
+    """The streamed call as server-sent events (docs/api.md, "Streaming")."""
+
+    def events():
+        for kind, data in streamed.events():
+            if kind == "ping":
+                yield PING
+            else:
+                if kind == "call":
+                    data = schemas.call_out(data, streamed.service.team.slug)
+                yield (f"event: {kind}\ndata: "
+                       f"{json.dumps(data, cls=DjangoJSONEncoder)}\n\n").encode()
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    response["X-Call-Id"] = str(streamed.call.pk)
+    return response
 
 
 @router.get("/calls", response={200: schemas.CallPage, **ERRORS})

@@ -179,8 +179,17 @@ class CallOut(Schema):
     response_declared_size: int | None
     response_truncated: bool
     error: str | None
-    # The kind of failure, when error is set: dns, refused, timeout, tls, connection, broken.
+    # The kind of failure, when error is set: dns, refused, timeout, tls, connection, broken,
+    # stopped.
     error_kind: str | None
+    streamed: bool
+    stopped: bool
+    ttft_ms: float | None = Field(description="Time to first token (docs/api.md, Streaming).")
+    tpot_ms: float | None = Field(description="Time per output token after the first.")
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    tokens_source: Literal["usage", "chunks"] | None
+    finish_reason: str | None
 
 
 class CallPage(Schema):
@@ -197,6 +206,7 @@ class CallQuery(Schema):
     since: str | None = Field(None, description="YYYY-MM-DD")
     until: str | None = Field(None, description="YYYY-MM-DD")
     path: str | None = None
+    streamed: str | None = Field(None, description="true or false")
     cursor: str | None = None
     limit: str | None = Field(None, description="1-200, default 50")
 
@@ -253,6 +263,10 @@ def call_out(call, team_slug):
         "response_declared_size": call.response_declared_size,
         "response_truncated": call.response_truncated, "error": call.error or None,
         "error_kind": call.error_kind or None,
+        "streamed": call.streamed, "stopped": call.stopped, "ttft_ms": call.ttft_ms,
+        "tpot_ms": call.tpot_ms, "prompt_tokens": call.prompt_tokens,
+        "completion_tokens": call.completion_tokens,
+        "tokens_source": call.tokens_source or None, "finish_reason": call.finish_reason or None,
     }
 
 

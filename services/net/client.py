@@ -175,12 +175,52 @@ class _PinnedAdapter(HTTPAdapter):
 _adapter = _PinnedAdapter(pool_connections=32, pool_maxsize=32, max_retries=0)
 
 
-def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: float,
-         max_response_bytes: int) -> Response:
-    """Send a checked request; returns a Response, raises Refused or CallError."""
-    check_request(request)
-    started = time.perf_counter()
-    endpoint, address = resolve(request.url, policy)
+@dataclass
+class Opened:
+    """An answer whose status and headers have arrived; its body is still on the wire."""
+
+    response: requests.Response
+    endpoint: endpoints.Endpoint
+    deadline: Deadline
+    deadline_s: float
+    started: float  # time.perf_counter() when the call began
+
+    @property
+    def raw(self) -> Any:
+        return self.response.raw
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+    def head(self) -> tuple[int, str, dict[str, str], int | None]:
+        """(status, reason, headers, declared size)."""
+        declared = self.response.headers.get("Content-Length")
+        return (self.response.status_code, self.response.reason or "",
+                dict(self.response.headers),
+                int(declared) if declared and declared.isdigit() else None)
+
+    def failure(self, exc: BaseException) -> tuple[str, str]:
+        """(error kind, error text) for a read of the body that raised exc."""
+        if self.deadline.expired:
+            return "timeout", _("The call was cut off at its deadline of %(seconds)s s.") % {
+                "seconds": self.deadline_s}
+        return "broken", _("The connection broke while reading the response: %(reason)s") % {
+            "reason": exc.__class__.__name__}
+
+    def release(self, reusable: bool) -> None:
+        """Gives the connection back to the pool, or closes it when unread data is still on
+        the wire (a cut or broken answer)."""
+        if not reusable:
+            self.raw.close()
+        self.raw.release_conn()
+        self.deadline.finish()
+
+
+def open_answer(request: OutboundRequest, target: tuple[endpoints.Endpoint, str], *,
+                deadline: Deadline, deadline_s: float, started: float) -> Opened:
+    """Sends a request to the address resolve() checked and waits for the answer's status and
+    headers; raises CallError. The deadline shuts the connection when it passes."""
+    endpoint, address = target
     # The connection goes to an address, so the Host header must name the host (and a port
     # other than the default: parse_endpoint already dropped a default one).
     host = endpoint.url.split("://", 1)[1]
@@ -188,8 +228,6 @@ def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: 
     prepared = requests.Request(request.method, request.url, headers=headers,
                                 data=request.body or None).prepare()
     prepared.pinned_address = address  # type: ignore[attr-defined]
-
-    deadline = Deadline(deadline_s)
     _current.deadline = deadline
     try:
         upstream = _adapter.send(
@@ -201,60 +239,51 @@ def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: 
         raise _call_error(exc, endpoint, deadline, deadline_s, started) from None
     finally:
         _current.deadline = None
-    if deadline.expired:
+    if deadline.expired or deadline.cancelled:
         # The watchdog cut the headers short; what http.client parsed of them is not an answer.
         upstream.raw.close()
         deadline.finish()
         raise _call_error(None, endpoint, deadline, deadline_s, started)
-    try:
-        return _read(upstream, deadline, deadline_s, max_response_bytes, started)
-    finally:
-        deadline.finish()
+    return Opened(upstream, endpoint, deadline, deadline_s, started)
 
 
-def _read(upstream: requests.Response, deadline: Deadline, deadline_s: float, limit: int,
-          started: float) -> Response:
+def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: float,
+         max_response_bytes: int) -> Response:
+    """Send a checked request; returns a Response, raises Refused or CallError."""
+    check_request(request)
+    started = time.perf_counter()
+    target = resolve(request.url, policy)
+    opened = open_answer(request, target, deadline=Deadline(deadline_s), deadline_s=deadline_s,
+                         started=started)
+    return _read(opened, max_response_bytes)
+
+
+def _read(opened: Opened, limit: int) -> Response:
     chunks: list[bytes] = []
     size, truncated, error, error_kind = 0, False, "", ""
-    raw = upstream.raw
     try:
-        if upstream.request.method != "HEAD":
-            for chunk in raw.stream(CHUNK_BYTES, decode_content=True):
+        if opened.response.request.method != "HEAD":
+            for chunk in opened.raw.stream(CHUNK_BYTES, decode_content=True):
                 size += len(chunk)
                 room = limit - (size - len(chunk))
                 chunks.append(chunk[:room] if room < len(chunk) else chunk)
                 if size > limit:
                     truncated = True
                     break
-                if time.monotonic() >= deadline.ends_at:
-                    deadline.expired = True
+                if time.monotonic() >= opened.deadline.ends_at:
+                    opened.deadline.expired = True
                     break
-        if deadline.expired:
-            error_kind = "timeout"
-            error = _("The call was cut off at its deadline of %(seconds)s s.") % {
-                "seconds": deadline_s}
+        if opened.deadline.expired:
+            error_kind, error = opened.failure(TimeoutError())
     except Exception as exc:  # every way a body read can fail is recorded, not raised
-        error_kind = "timeout" if deadline.expired else "broken"
-        error = (_("The call was cut off at its deadline of %(seconds)s s.") % {
-            "seconds": deadline_s} if deadline.expired else
-            _("The connection broke while reading the response: %(reason)s") % {
-                "reason": exc.__class__.__name__})
+        error_kind, error = opened.failure(exc)
     finally:
-        if truncated or error:
-            raw.close()  # unread data is on the wire: this connection cannot be reused
-        raw.release_conn()
-    declared = upstream.headers.get("Content-Length")
+        opened.release(reusable=not (truncated or error))
+    status, reason, headers, declared = opened.head()
     return Response(
-        status=upstream.status_code,
-        reason=upstream.reason or "",
-        headers=dict(upstream.headers),
-        body=b"".join(chunks),
-        size=size,
-        declared_size=int(declared) if declared and declared.isdigit() else None,
-        truncated=truncated,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        error=error,
-        error_kind=error_kind,
+        status=status, reason=reason, headers=headers, body=b"".join(chunks), size=size,
+        declared_size=declared, truncated=truncated, elapsed_ms=opened.elapsed_ms(),
+        error=error, error_kind=error_kind,
     )
 
 
@@ -262,6 +291,9 @@ def _call_error(exc: BaseException | None, endpoint: endpoints.Endpoint, deadlin
                 deadline_s: float, started: float) -> CallError:
     elapsed_ms = (time.perf_counter() - started) * 1000
     host = endpoint.host
+    if deadline.cancelled:
+        return CallError("stopped", _("The call was stopped before %(host)s answered."),
+                         elapsed_ms, host=host)
     if deadline.expired:
         return CallError("timeout", _("No complete answer from %(host)s within the deadline of "
                                       "%(seconds)s s."), elapsed_ms, host=host, seconds=deadline_s)

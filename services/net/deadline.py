@@ -17,11 +17,13 @@ class Connection(Protocol):
 
 
 class Deadline:
-    """Shuts the socket of the call's connection when the total deadline passes."""
+    """Shuts the socket of the call's connection when the total deadline passes, or at once
+    when the call is cancelled (its client went away)."""
 
     def __init__(self, seconds: float) -> None:
         self.ends_at = time.monotonic() + seconds
         self.expired = False
+        self.cancelled = False
         self.connection: Connection | None = None
         self.done = False
         self._lock = threading.Lock()
@@ -30,11 +32,19 @@ class Deadline:
     def remaining(self) -> float:
         return max(self.ends_at - time.monotonic(), 0.001)
 
+    def cancel(self) -> None:
+        """Ends the call now, from any thread: a read in progress returns or raises."""
+        with self._lock:
+            if self.done:
+                return
+            self.cancelled = True
+        self.fire()
+
     def fire(self) -> None:
         with self._lock:
             if self.done:
                 return
-            self.expired = True
+            self.expired = self.expired or not self.cancelled
             sock = self.connection.sock if self.connection is not None else None
             if sock is None:
                 # Still connecting (bounded by the connect timeout): look again shortly.

@@ -20,6 +20,9 @@ CALL_KEYS = {
     "request_headers", "request_body", "request_body_base64", "status", "elapsed_ms",
     "response_headers", "response_body", "response_body_base64", "response_size",
     "response_declared_size", "response_truncated", "error", "error_kind",
+    # Streaming and the figures of LLM serving (docs/api.md, "Streaming").
+    "streamed", "stopped", "ttft_ms", "tpot_ms", "prompt_tokens", "completion_tokens",
+    "tokens_source", "finish_reason",
 }
 LIMIT = 1_048_576
 

@@ -181,8 +181,10 @@ def importers_of(prefixes, folders=CHECKED):
     return found
 
 
-def test_only_the_call_function_reaches_the_client():
-    assert importers_of(["services.net.client"]) == {"services/calls.py"}
+def test_only_the_call_functions_reach_the_network():
+    reaching = importers_of(["services.net.client", "services.net.stream"])
+    assert {path for path in reaching if not path.startswith("services/net/")} == {
+        "services/calls.py", "services/streams.py"}
 
 
 def test_only_the_client_uses_an_http_client_library():

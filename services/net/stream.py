@@ -1,0 +1,114 @@
+"""An answer relayed as it arrives, for the streaming calls of services/streams.py.
+
+A thread of its own sends the request and reads the answer, handing over each piece the moment
+read1() returns it: nothing waits for a line end or a full buffer. The consumer gets an Idle
+tick whenever nothing arrived for tick_s, so that it can find out whether its own client is
+still there; when the consumer stops (its client went away), the connection to the upstream is
+shut at once. The deadline, the response cap and the pinned address hold as for every call
+(services/net/client.py).
+"""
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from services.net import client, endpoints
+from services.net.deadline import Deadline
+from services.net.errors import CallError
+
+CHUNK_BYTES = 64 * 1024
+
+
+@dataclass
+class Head:
+    status: int
+    reason: str
+    headers: dict[str, str]
+    declared_size: int | None
+
+
+@dataclass
+class Piece:
+    data: bytes  # decompressed, as read1() returned it
+    at_ms: float  # since the start of the call
+
+
+class Idle:
+    """Nothing arrived for a while."""
+
+
+@dataclass
+class End:
+    size: int  # bytes read, after decompression, also past the cap
+    truncated: bool
+    elapsed_ms: float
+    error: str = ""
+    error_kind: str = ""
+    failure: CallError | None = None  # no answer at all: the connection failed
+
+
+Event = Head | Piece | Idle | End
+IDLE = Idle()
+
+
+def relay(request: client.OutboundRequest, target: tuple[endpoints.Endpoint, str], *,
+          deadline_s: float, max_response_bytes: int, started: float,
+          tick_s: float) -> Iterator[Event]:
+    """Head, then Piece after Piece (Idle in the gaps), then End. target: what
+    client.resolve() checked. Closing the generator stops the call."""
+    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    deadline = Deadline(deadline_s)
+    reader = threading.Thread(
+        target=_read, name="stream-relay", daemon=True,
+        args=(events, request, target, deadline, deadline_s, max_response_bytes, started))
+    reader.start()
+    try:
+        while True:
+            try:
+                event = events.get(timeout=tick_s)
+            except queue.Empty:
+                yield IDLE
+                continue
+            yield event
+            if isinstance(event, End):
+                return
+    finally:
+        # Also when the consumer stopped: the upstream sees the connection close now, and the
+        # reader, blocked in a read, returns.
+        deadline.cancel()
+
+
+def _read(events: "queue.SimpleQueue[Event]", request: client.OutboundRequest,
+          target: tuple[endpoints.Endpoint, str], deadline: Deadline, deadline_s: float,
+          limit: int, started: float) -> None:
+    try:
+        opened = client.open_answer(request, target, deadline=deadline, deadline_s=deadline_s,
+                                    started=started)
+    except CallError as exc:
+        events.put(End(0, False, exc.elapsed_ms, failure=exc))
+        return
+    status, reason, headers, declared = opened.head()
+    events.put(Head(status, reason, headers, declared))
+    size, truncated, error, error_kind = 0, False, "", ""
+    try:
+        while request.method != "HEAD":
+            data = opened.raw.read1(CHUNK_BYTES, decode_content=True)
+            if not data:
+                break
+            size += len(data)
+            room = limit - (size - len(data))
+            events.put(Piece(data[:room] if room < len(data) else data,
+                             (time.perf_counter() - started) * 1000))
+            if size > limit:
+                truncated = True
+                break
+        if deadline.expired:  # the watchdog shut the socket between two reads
+            error_kind, error = opened.failure(TimeoutError())
+    except Exception as exc:  # every way a read can fail ends the stream with its reason
+        if not deadline.cancelled:
+            error_kind, error = opened.failure(exc)
+    finally:
+        opened.release(reusable=not (truncated or error or deadline.cancelled))
+    events.put(End(size, truncated, opened.elapsed_ms(), error, error_kind))
