@@ -189,7 +189,9 @@ def assembled_text(body: bytes) -> tuple[str, str] | None:
     None when no event is an OpenAI chunk (the body is then shown as it is)."""
     if len(body) > MAX_PARSED_BYTES:
         return None
-    reasoning, content, openai = [], [], False
+    reasoning: list[str] = []
+    content: list[str] = []
+    openai = False
     for data in EventParser().feed(body.decode("utf-8", errors="replace") + "\n\n"):
         try:
             chunk = json.loads(data)
@@ -201,7 +203,8 @@ def assembled_text(body: bytes) -> tuple[str, str] | None:
         for choice in chunk["choices"]:
             if not isinstance(choice, dict):
                 continue
-            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+            delta = choice.get("delta")
+            delta = delta if isinstance(delta, dict) else {}
             for parts, value in ((content, choice.get("text")), (content, delta.get("content")),
                                  (reasoning, delta.get("reasoning_content"))):
                 if isinstance(value, str):

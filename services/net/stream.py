@@ -11,7 +11,7 @@ shut at once. The deadline, the response cap and the pinned address hold as for 
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 from services.net import client, endpoints
@@ -55,7 +55,7 @@ IDLE = Idle()
 
 def relay(request: client.OutboundRequest, target: tuple[endpoints.Endpoint, str], *,
           deadline_s: float, max_response_bytes: int, started: float,
-          tick_s: float) -> Iterator[Event]:
+          tick_s: float) -> Generator[Event, None, None]:
     """Head, then Piece after Piece (Idle in the gaps), then End. target: what
     client.resolve() checked. Closing the generator stops the call."""
     events: queue.SimpleQueue[Event] = queue.SimpleQueue()
@@ -95,7 +95,12 @@ def _read(events: "queue.SimpleQueue[Event]", request: client.OutboundRequest,
     try:
         while request.method != "HEAD":
             data = opened.raw.read1(CHUNK_BYTES, decode_content=True)
-            if not data:
+            # A shut socket ends a read that waits, but an upstream that goes on sending is
+            # still read from on Linux: the deadline and a stop are checked at every piece.
+            if not data or deadline.cancelled:
+                break
+            if time.monotonic() >= deadline.ends_at:
+                deadline.expired = True
                 break
             size += len(data)
             room = limit - (size - len(data))
