@@ -1,5 +1,6 @@
-# `make run` serves the portal; `make test` runs the linters (ruff, mypy) and the whole suite.
-# Both work from a fresh clone: they create .venv and install what they need.
+# `make run` serves the portal (gunicorn.conf.py says how); `make test` runs the linters (ruff,
+# mypy) and the whole suite. Both work from a fresh clone: they create .venv and install what
+# they need.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,8 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
-# gunicorn's workers touch a file on every loop to show they are alive: in memory, not on disk.
-GUNICORN_TMP := $(if $(wildcard /dev/shm),--worker-tmp-dir /dev/shm)
+# The demo LLM streams its answers at this pace, as a real one would.
+EMULATOR_TOKENS_PER_S ?= 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint bench chromium node
@@ -32,11 +33,11 @@ run: $(VENV)/.run-deps
 	@$(BIN)/python manage.py create_admin
 	$(BIN)/python manage.py seed_demo --emulator-port $(EMULATOR_PORT)
 	@# The emulator runs beside the portal and stops with it.
-	@$(BIN)/python -m emulator --host 127.0.0.1 --port $(EMULATOR_PORT) & \
+	@$(BIN)/python -m emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \
+		--tokens-per-s $(EMULATOR_TOKENS_PER_S) & \
 	emulator=$$!; trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
 	echo "easportal on http://$(HOST):$(PORT)/"; \
-	$(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --worker-class gthread \
-		--workers 2 --threads 8 $(GUNICORN_TMP) --access-logfile -
+	$(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --access-logfile -
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .

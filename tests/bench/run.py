@@ -7,7 +7,8 @@ gunicorn as `make run` does, runs the EAS emulator in a process of its own, and 
   (b) the history page and GET /api/calls with 1,000,000 call rows: unfiltered, by service,
       by status class;
   (c) the TCP connections the upstream sees for 100 sequential calls.
-It prints a Markdown table. Run it as `make bench` (not part of `make test`).
+and the streaming figures of tests/bench/streaming.py. It prints a Markdown table. Run it as
+`make bench` (not part of `make test`).
 """
 
 import base64
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import emulator as eas_emulator  # noqa: E402
+from tests.bench import streaming  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
 PAIRS = int(os.environ.get("BENCH_PAIRS", 500))
@@ -48,6 +50,11 @@ service = Service(team=mine, slug="echo", name="Echo", kind="custom", gateway="s
 service.set_token("{token}")
 service.full_clean()
 service.save()
+chat = Service(team=mine, slug="chat", name="Chat", kind="llm", gateway="shared",
+               public_endpoint="{chat}", default_path="/v1/chat/completions")
+chat.set_token("{chat_token}")
+chat.full_clean()
+chat.save()
 print(mine.pk, other.pk, user.pk)
 """
 
@@ -112,7 +119,8 @@ def manage(env, *args, stdin=None):
 def seed(env, vendor, emulator):
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    setup = SETUP.format(password=PASSWORD, base=emulator.base, token=emulator.token)
+    setup = SETUP.format(password=PASSWORD, base=emulator.base, token=emulator.token,
+                         chat=emulator.chat, chat_token=emulator.chat_token)
     mine, other, user = manage(env, "shell", "-c", setup).split()[-3:]
     sql = SEED[vendor].format(rows=ROWS, mine=mine, other=other, user=user)
     started = time.monotonic()
@@ -132,10 +140,9 @@ class Portal:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        # Workers and threads as `make run` has them: gunicorn reads gunicorn.conf.py.
         self.process = subprocess.Popen(
-            [str(gunicorn), "easportal.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--worker-class", "gthread", "--workers", "2", "--threads", "8",
-             *(["--worker-tmp-dir", "/dev/shm"] if os.path.isdir("/dev/shm") else [])],
+            [str(gunicorn), "easportal.wsgi", "--bind", f"127.0.0.1:{self.port}"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for(self.url + "/health")
@@ -204,6 +211,7 @@ class Target:
         stack.callback(self.portal.stop)
         self.session = self.portal.session()
         self.invoke_url = f"{self.portal.url}/api/services/echo/invoke"
+        self.chat_url = f"{self.portal.url}/api/services/chat/invoke"
 
 
 INVOKE = {"path": "/echo", "body": '{"messages": [{"role": "user", "content": "hello!"}]}'}
@@ -266,6 +274,9 @@ class Emulator:
             stdout=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{port}/api/predict/demo-echo"
         self.token = eas_emulator.DEMO_SERVICES["demo-echo"]["token"]
+        self.chat = f"http://127.0.0.1:{port}/api/predict/demo-chat"
+        self.chat_token = eas_emulator.DEMO_SERVICES["demo-chat"]["token"]
+        self.control = f"http://127.0.0.1:{port}/__emulator__/received"
         try:
             wait_for(self.base + "/echo", headers={"Authorization": self.token})
         except SystemExit:
@@ -319,11 +330,13 @@ def main():
         speed.append(machine_speed())
         columns = {name: added[target] | history_and_connections(target)
                    for name, target in targets.items()}
+        for name, target in targets.items():
+            columns[name] |= streaming.measure(target, emulator)
     print(f"\nMachine speed while (a) ran: a 3,000,000-step Python loop took {speed[0]:.0f} ms "
           f"before and {speed[1]:.0f} ms after (about 95 ms when this machine runs at full speed).")
     print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
-    for key, label in ROWS_SHOWN:
+    for key, label in ROWS_SHOWN + streaming.ROWS:
         print(f"| {label} | " + " | ".join(column[key] for column in columns.values()) + " |")
 
 

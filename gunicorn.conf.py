@@ -1,0 +1,25 @@
+"""How `make run` and `make bench` serve the portal: gunicorn, which reads this file from the
+project folder, with threaded workers (docs/architecture.md, "Serving streams").
+
+A streamed answer holds one of these threads for as long as it lasts, so the pool is large: 64
+streams at once still leave threads for the pages. Each thread keeps its own database connection
+(CONN_MAX_AGE), and PostgreSQL allows 100 by default, so the default is smaller there.
+WEB_WORKERS and WEB_THREADS override both.
+"""
+
+import os
+
+import environ
+
+# The same .env that the settings read: the database decides the default number of threads.
+_env_file = os.environ.get("EASPORTAL_ENV_FILE", ".env")
+if _env_file and os.path.isfile(_env_file):
+    environ.Env.read_env(_env_file)
+_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_WORKERS", 2))
+threads = int(os.environ.get("WEB_THREADS", 40 if _postgres else 64))
+# Workers touch a file on every loop to show they are alive: in memory, not on disk.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
