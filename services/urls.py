@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from services.views import builder, health, history, services, teams
+from services.views import builder, chat, health, history, services, teams
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="service_list"), name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("services/<slug:slug>/edit/", services.service_edit, name="service_edit"),
     path("services/<slug:slug>/delete/", services.service_delete, name="service_delete"),
     path("services/<slug:slug>/builder/", builder.service_builder, name="service_builder"),
+    path("services/<slug:slug>/chat/", chat.service_chat, name="service_chat"),
     path("calls/", history.call_list, name="call_list"),
     path("calls/<int:id>/", history.call_detail, name="call_detail"),
     path("calls/<int:id>/send-again/", history.call_send_again, name="call_send_again"),
