@@ -11,11 +11,13 @@ from tests.helpers import log_in, make_call, open_builder
 
 EXPORTS = {
     "builder": ["csrfToken", "payload"],
+    "chat": ["conversation", "figures"],
     "highlight": ["render", "tokens"],
     "hints": ["keyFor", "show"],
     "join": ["joinUrl", "refusalText"],
     "response": ["render"],
     "snippets": [],
+    "stream": ["eventParser", "openaiAssembler", "streamInvoke"],
     "util": ["byId", "format", "parseJsonOrNull", "readJson"],
 }
 HASHED_MODULE = re.compile(r".*/static/js/(\w+)\.[0-9a-f]{12}\.js")
@@ -59,7 +61,18 @@ def test_the_builder_page_loads_its_modules_once_each(live_server, page, service
     open_builder(page, live_server, service)
     # The snippet panel's tab has its snippet once snippets.js has the builder's form to read.
     expect(page.locator("#snippet-body code")).to_contain_text(service.public_endpoint)
-    assert module_names(requested) == sorted(EXPORTS)
+    # Every module but the chat playground's, which is its own page's alone.
+    assert module_names(requested) == sorted(name for name in EXPORTS if name != "chat")
+    assert page.evaluate(NO_GLOBALS) == []
+    assert page.csp_errors == []
+
+
+def test_the_chat_page_loads_its_modules_once_each(live_server, page, chat, bob):
+    log_in(page, live_server, "bob")
+    requested = record_scripts(page)
+    page.goto(f"{live_server.url}/services/{chat.slug}/chat/")
+    expect(page.locator("#model-list")).to_be_visible()  # chat.js ran and asked /v1/models
+    assert module_names(requested) == ["chat", "stream", "util"]
     assert page.evaluate(NO_GLOBALS) == []
     assert page.csp_errors == []
 

@@ -78,4 +78,4 @@ def test_templates_load_scripts_as_modules_from_static_js():
             assert match, (template, tag)
             assert match.group(1) in MODULES, (template, tag)
             found.append(match.group(1))
-    assert "builder.js" in found and "snippets.js" in found
+    assert "builder.js" in found and "snippets.js" in found and "chat.js" in found
