@@ -2,6 +2,7 @@
 (demo.json, which is also what seed_demo registers in the portal). See docs/emulator.md."""
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -14,8 +15,22 @@ class ConfigError(ValueError):
     pass
 
 
+def check_pace(value, source="tokens_per_s"):
+    """A pace in tokens per second (a number or its text), 0 or more; 0 is as fast as
+    possible. ConfigError names source when it is not one."""
+    try:
+        pace = float(value)
+    except (TypeError, ValueError):
+        pace = -1.0
+    if isinstance(value, bool) or not 0 <= pace < math.inf:
+        raise ConfigError(f"{source}: expected a number of tokens per second, 0 or more, "
+                          f"not {value!r}.")
+    return pace
+
+
 def check_services(services, source="services"):
-    """The services as {name: {"token", "kind", "model"}}; ConfigError names what is wrong."""
+    """The services as {name: {"token", "kind", "model", "reasoning"}}; ConfigError names what
+    is wrong."""
     if not isinstance(services, dict) or not services:
         raise ConfigError(f"{source}: expected an object of services by name, with at least one.")
     checked = {}
@@ -25,7 +40,7 @@ def check_services(services, source="services"):
             raise ConfigError(f"{where}: a service name is letters, digits, '-', '_' or '.'.")
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: expected an object with a token.")
-        unknown = set(entry) - {"token", "kind", "model"}
+        unknown = set(entry) - {"token", "kind", "model", "reasoning"}
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
         token, kind = entry.get("token"), entry.get("kind", "custom")
@@ -36,12 +51,17 @@ def check_services(services, source="services"):
             raise ConfigError(f"{where}.kind: expected one of {', '.join(KINDS)}.")
         if not isinstance(model, str) or not model:
             raise ConfigError(f"{where}.model: expected a non-empty string.")
-        checked[name] = {"token": token.strip(), "kind": kind, "model": model}
+        reasoning = entry.get("reasoning", False)
+        if not isinstance(reasoning, bool):
+            raise ConfigError(f"{where}.reasoning: expected true or false.")
+        checked[name] = {"token": token.strip(), "kind": kind, "model": model,
+                         "reasoning": reasoning}
     return checked
 
 
 def load_config(path):
-    """Services from a JSON file {"services": {"<name>": {"token", "kind", "model"}}}."""
+    """Services from a JSON file {"services": {"<name>": {"token", "kind"?, "model"?,
+    "reasoning"?}}}."""
     try:
         with open(path, encoding="utf-8") as file:
             data = json.load(file)

@@ -325,9 +325,11 @@ def test_a_bug_answers_500_rather_than_crashing():
 
 def test_load_config_reads_services_from_a_file(tmp_path):
     path = tmp_path / "services.json"
-    path.write_text(json.dumps({"services": {"chat": {"token": "t-1", "kind": "llm"}}}))
+    path.write_text(json.dumps({"services": {"chat": {"token": "t-1", "kind": "llm"},
+                                             "thinker": {"token": "t-2", "reasoning": True}}}))
     assert eas_emulator.load_config(path) == {
-        "chat": {"token": "t-1", "kind": "llm", "model": "chat"}}
+        "chat": {"token": "t-1", "kind": "llm", "model": "chat", "reasoning": False},
+        "thinker": {"token": "t-2", "kind": "custom", "model": "thinker", "reasoning": True}}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -338,6 +340,7 @@ def test_load_config_reads_services_from_a_file(tmp_path):
     ('{"services": {"chat": {"token": "t", "kind": "tf"}}}', "chat.kind: expected one of"),
     ('{"services": {"a/b": {"token": "t"}}}', "a service name is letters"),
     ('{"services": {"chat": {"token": "t", "tokn": 1}}}', "unknown key(s) tokn"),
+    ('{"services": {"chat": {"token": "t", "reasoning": 1}}}', "chat.reasoning: expected true"),
 ])
 def test_load_config_says_what_is_wrong(tmp_path, text, message):
     path = tmp_path / "services.json"
