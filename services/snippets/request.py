@@ -1,6 +1,7 @@
 """The one normalized request every snippet target is made from, and what the targets share
 about it: the token mode, named placeholders for redacted headers, header lookups."""
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -30,6 +31,9 @@ class SnippetRequest:
     # History replaced the token inside the URL, a header or the body: the snippet keeps
     # [redacted] there and says so.
     token_in_url_or_body: bool = False
+    # The answer is asked for as a stream: the snippet prints it as it arrives. Only how the
+    # answer is read changes; the request sent is the same.
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ def from_request(service, call_request):
         headers=list(outbound.headers.items()), body=bytes(outbound.body), endpoint=kind,
         service_kind=service.kind, base=service.endpoint_url(kind), path=path,
         timeout_s=service.timeout_s,
+        stream=bool(call_request.stream) or asks_to_stream(outbound.body),
     )
 
 
@@ -75,7 +80,18 @@ def from_call(call):
                               or calls.REDACTED.encode() in body
                               or any(calls.REDACTED in value and value != calls.REDACTED
                                      for _name, value in headers)),
+        stream=call.streamed or asks_to_stream(body),
     )
+
+
+def asks_to_stream(body):
+    """True when the body is a JSON object with "stream": true, as an OpenAI-compatible
+    request asking for server-sent events."""
+    try:
+        data = json.loads(bytes(body).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("stream") is True
 
 
 def _base_of(call, service):
