@@ -49,6 +49,8 @@ def _header_line(name, value):
 
 def curl_context(request, token):
     options = ["--globoff"]
+    if request.stream:
+        options.append("-N")
     if request.method == "HEAD":
         options.append("--head")
     elif request.method != ("POST" if request.body else "GET"):
@@ -66,7 +68,9 @@ def curl_context(request, token):
         else:
             stdin = sh_printf_text(text) if text is not None else sh_printf_bytes(request.body)
             options.append("--data-binary @-")
-    return {"stdin": stdin, "url": sh_quote(request.url), "options": options}
+    return {"stdin": stdin, "url": sh_quote(request.url), "options": options,
+            "notes": ["-N (--no-buffer) prints the answer as it arrives."]
+            if request.stream else []}
 
 
 # HTTPie
@@ -110,5 +114,9 @@ def httpie_context(request, token):
             stdin = sh_printf_text(text) if text is not None else sh_printf_bytes(request.body)
     # Without a body on stdin, --ignore-stdin: HTTPie would otherwise wait for one.
     command = (f"{stdin} | http" if stdin else "http --ignore-stdin")
+    if request.stream:
+        command += " --stream"
     command += f" --timeout={request.timeout_s} {request.method} {sh_quote(request.url)}"
-    return {"command": command, "items": items}
+    return {"command": command, "items": items,
+            "notes": ["--stream prints the answer line by line as it arrives."]
+            if request.stream else []}
