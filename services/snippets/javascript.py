@@ -23,6 +23,8 @@ def fetch_context(request, token):
                     f"process.env.{TOKEN_ENV}" if token.from_env else js_str(token.literal)))
     return {"url": js_str(request.url), "method": js_str(request.method), "headers": headers,
             "body": js_body(request.body) if request.body else "",
-            "timeout_ms": request.timeout_s * 1000,
-            "notes": [f"In a browser, paste the token in place of process.env.{TOKEN_ENV}."]
-            if token.from_env else []}
+            "timeout_ms": request.timeout_s * 1000, "stream": request.stream,
+            "notes": ([f"In a browser, paste the token in place of process.env.{TOKEN_ENV}."]
+                      if token.from_env else [])
+            + (["In a browser, show each piece some other way than process.stdout, which is "
+                "Node's."] if request.stream else [])}
