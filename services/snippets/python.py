@@ -26,9 +26,13 @@ def _py_token(token):
 def python_context(request, token):
     headers = [(py_str(name), py_str(value)) for name, value in headers_of(request)]
     headers.append((py_str("Authorization"), _py_token(token)))
+    # A streamed answer is written as it arrives, byte for byte: iter_content(chunk_size=None)
+    # yields each chunk of a chunked answer (as streamed answers come) the moment it is read;
+    # iter_lines would re-split the server-sent events, dropping the blank line after each,
+    # and change the bytes of an answer that is not text.
     return {"env": token.from_env, "method": py_str(request.method), "url": py_str(request.url),
             "headers": headers, "body": py_body(request.body) if request.body else "",
-            "timeout_s": request.timeout_s}
+            "timeout_s": request.timeout_s, "stream": request.stream}
 
 
 # OpenAI SDK (Python)
@@ -40,6 +44,7 @@ OPENAI_ROUTES = {
     "/v1/embeddings": ("POST", "client.embeddings.create", ("model", "input")),
     "/v1/models": ("GET", "client.models.list", ()),
 }
+STREAMING_FUNCTIONS = ("client.chat.completions.create", "client.completions.create")
 
 
 def _openai_route(request):
@@ -109,10 +114,14 @@ def openai_context(request, token):
              "accepts too."]
     data = _json_object(request.body) if request.body else {}
     arguments = [(key, py_value(data[key])) for key in route[2]]
-    if "stream" in data:  # the SDK must know, to read the answer as a stream
+    # chat and completions take stream, and must: the SDK reads the answer as a stream only
+    # then. The body decides, as it decides whether the server streams; embeddings has no such
+    # argument, so there "stream" is one more key of the body.
+    streams = route[1] in STREAMING_FUNCTIONS and "stream" in data
+    if streams:
         arguments.append(("stream", py_value(data["stream"])))
     extra_body = [(key, py_value(value)) for key, value in data.items()
-                  if key not in route[2] and key != "stream"]
+                  if key not in route[2] and not (streams and key == "stream")]
     omit = route[1] == "client.embeddings.create" and "encoding_format" not in data
     if omit:
         extra_body.append(("encoding_format", "omit"))
@@ -127,10 +136,21 @@ def openai_context(request, token):
     return {"env": token.from_env, "imports": "OpenAI, omit" if omit else "OpenAI",
             "base_url": py_str(request.base + "/v1"), "api_key": _py_token(token),
             "timeout_s": request.timeout_s, "function": route[1], "arguments": arguments,
-            "models": route[0] == "GET", "stream": data.get("stream") is True, "notes": notes}
+            "models": route[0] == "GET", "stream": streams and data["stream"] is True,
+            "chat": route[1] == "client.chat.completions.create",
+            "usage": bool(streams and isinstance(data.get("stream_options"), dict)
+                          and data["stream_options"].get("include_usage")),
+            "notes": notes}
 
 
 # eas-prediction SDK
+
+# PredictClient.predict() reads the whole answer (urllib3's preload_content) before it returns
+# it, and the SDK has no other way to read one: a streamed request is still sent the same, and
+# its answer printed once it has ended.
+EAS_SDK_STREAM_NOTE = ("The eas-prediction SDK cannot read an answer as it arrives: this waits "
+                       "for the whole streamed answer, then prints it at once.")
+
 
 def eas_sdk_reason(request):
     if request.method != "POST":
@@ -154,4 +174,5 @@ def eas_sdk_context(request, token):
                                  if name.lower() == "content-type"),
             "extra_headers": py_dict(extra_headers) if extra_headers else "",
             "body": py_body(request.body), "timeout_ms": request.timeout_s * 1000,
-            "notes": ["The SDK also sends a Date header of its own."]}
+            "notes": ["The SDK also sends a Date header of its own."] + (
+                [EAS_SDK_STREAM_NOTE] if request.stream else [])}
