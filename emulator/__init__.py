@@ -22,9 +22,14 @@ Fault routes, for testing an HTTP client (limits, decompression, deadlines, redi
     ANY  /trickle?seconds=N     one byte about every 0.2 s for N seconds
     ANY  /redirect?to=URL&status=302
 
+Outside /api/predict, one control route for tests and benchmarks in another process:
+GET /__emulator__/received?last=N, the last records of app.received without headers and
+bodies, with when each started, finished, or its client went away.
+
 The modules: config (services, config files, the demo set in demo.json), app (the WSGI app:
-gateway checks and the record of what arrived), routes, server (waitress, in the foreground or
-a thread) and cli (the command line).
+gateway checks, the record of what arrived, the control route), replies (Request and replies),
+routes, openai (the model routes), watch (whether the client is still there), server (waitress,
+in the foreground or a thread) and cli (the command line).
 """
 
 from emulator.app import GATEWAY_LIMIT, Emulator, Received, canonical, make_app, read_body
@@ -37,10 +42,10 @@ from emulator.config import (
     check_services,
     load_config,
 )
-from emulator.server import make_server, start_in_thread, stop
+from emulator.server import DEFAULT_THREADS, make_server, start_in_thread, stop
 
 __all__ = [
-    "DEMO_CONFIG", "DEMO_SERVICES", "GATEWAY_LIMIT", "KINDS", "ConfigError", "Emulator",
-    "Received", "StartError", "canonical", "check_services", "load_config", "main", "make_app",
-    "make_server", "read_body", "start_in_thread", "stop",
+    "DEFAULT_THREADS", "DEMO_CONFIG", "DEMO_SERVICES", "GATEWAY_LIMIT", "KINDS", "ConfigError",
+    "Emulator", "Received", "StartError", "canonical", "check_services", "load_config", "main",
+    "make_app", "make_server", "read_body", "start_in_thread", "stop",
 ]

@@ -1,19 +1,27 @@
 """The emulator's WSGI app: the gateway's part of a request (service address, body limit,
-token check) before a route of emulator.routes answers it, and the record of what arrived.
-See docs/emulator.md."""
+token check) before a route of emulator.routes answers it, the record of what arrived, and the
+one control route outside /api/predict. See docs/emulator.md."""
 
 import base64
 import hashlib
 import hmac
+import re
 import threading
+import time
 from collections import deque
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 from emulator.config import DEMO_SERVICES, check_services
-from emulator.routes import Refusal, Request, bad_request, find_route, phrase, reply
+from emulator.replies import Refusal, Request, bad_request, phrase, reply, reply_json
+from emulator.routes import find_route
+from emulator.watch import Watch, tracked
 
 GATEWAY_LIMIT = 1_048_576
 PREFIX = "/api/predict/"
+CONTROL = "/__emulator__/received"
+# What the control route gives of each record: all but the headers and the body.
+SUMMARY = ("method", "path", "query", "status", "client_port", "started_at", "finished_at",
+           "disconnected", "disconnected_at")
 
 
 class Received:
@@ -140,13 +148,21 @@ class Emulator:
         self.received.clear()
 
     def __call__(self, environ, start_response):
+        started = time.monotonic()
         path, query = raw_target(environ)
+        if path == CONTROL:  # not recorded: polling it must not push out what it looks for
+            code, headers, body = self.control(environ["REQUEST_METHOD"], query)
+            start_response(f"{code} {phrase(code)}", headers)
+            return body
         # client_port tells connections apart: one port for many requests is a kept-alive one.
         record = {"method": environ["REQUEST_METHOD"], "path": path, "query": query,
                   "headers": request_headers(environ), "body": b"", "status": None,
-                  "client_port": int(environ.get("REMOTE_PORT") or 0) or None}
+                  "client_port": int(environ.get("REMOTE_PORT") or 0) or None,
+                  "started_at": started, "finished_at": None, "disconnected": False,
+                  "disconnected_at": None}
+        watch = Watch(environ, record)
         try:
-            code, headers, body = self.handle(environ, record)
+            code, headers, body = self.handle(environ, record, watch)
         except Refusal as refusal:
             code, headers, body = refusal.response
         except Exception as exc:  # a bug answers 500 rather than taking the connection down
@@ -154,9 +170,24 @@ class Emulator:
         record["status"] = code
         self.received.append(record)
         start_response(f"{code} {phrase(code)}", headers)
-        return body
+        return tracked(body, watch)
 
-    def handle(self, environ, record):
+    def control(self, method, query):
+        """GET /__emulator__/received?last=N: the last N records (all kept, without last),
+        without headers and bodies, for tests and benchmarks in another process."""
+        if method != "GET":
+            return reply(405, "Method Not Allowed: /__emulator__/received answers GET.\n",
+                         headers=[("Allow", "GET")])
+        last = parse_qs(query, keep_blank_values=True).get("last", [None])[0]
+        if last is not None and not re.fullmatch(r"[0-9]{1,9}", last):
+            return reply(400, f"last must be a whole number, 0 or more, not {last!r}.\n")
+        records = self.received.snapshot()
+        if last is not None:
+            records = records[len(records) - min(int(last), len(records)):]
+        return reply_json(200, {"received": [{key: record[key] for key in SUMMARY}
+                                             for record in records]})
+
+    def handle(self, environ, record, watch):
         method, path = record["method"], record["path"]
         name, _, rest = path.removeprefix(PREFIX).partition("/")
         if not path.startswith(PREFIX) or not name:
@@ -184,12 +215,14 @@ class Emulator:
                               f"{', '.join(sorted(methods))}.\n",
                          headers=[("Allow", ", ".join(sorted(methods)))])
         request = Request(method, path, record["query"], record["headers"], body, service,
-                          record["client_port"])
+                          record["client_port"], watch=watch)
         return handler(request)
 
 
 def make_app(services=None, limit=GATEWAY_LIMIT, keep=200):
     """The WSGI app. app.received keeps the last `keep` requests on any route, refused ones
     too: {"method", "path" and "query" (raw), "headers" (canonical case, so "Content-Md5"),
-    "body" (bytes; empty when refused for its size), "status", "client_port"}."""
+    "body" (bytes; empty when refused for its size), "status", "client_port", and
+    time.monotonic() times: "started_at", "finished_at" (None until all of the answer went
+    out), "disconnected" (bool) and "disconnected_at" (None unless the client left first)}."""
     return Emulator(DEMO_SERVICES if services is None else services, limit, keep)
