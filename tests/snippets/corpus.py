@@ -1,6 +1,8 @@
 """The requests every snippet target is proven with (tests/snippets/test_run.py): each case is
 sent by the portal, then by each target that offers it, and what the emulator received is
-compared. `targets` is the availability each case must have (test_the_availability_matrix)."""
+compared. `targets` is the availability each case must have (test_the_availability_matrix).
+`answer` is, for a streamed case, the text the streamed answer adds up to: each snippet's output
+must show it."""
 
 import os
 import tempfile
@@ -25,6 +27,7 @@ class Case:
     service: str = "demo-echo"  # the emulator's service, whose token the portal's service has
     kind: str = "custom"
     targets: tuple = NOT_OPENAI
+    answer: str = ""  # a streamed case's answer, as the emulator's chunks add up to it
 
     def __str__(self):
         return self.name
@@ -92,8 +95,20 @@ CORPUS = [
         f'"你好! \\"quotes\\" \'single\' {TOUCH} \\\\ back"', temperature=0.7, top_p=1,
         max_tokens="null", enable_thinking="false", metadata='{"a": [1, 2.5, -0.0, 1e-7]}'),
         path="/v1/chat/completions", service="demo-chat", kind="llm", targets=ALL),
+    # Streamed: the snippets print the answer as it arrives (tests/snippets/test_stream.py
+    # proves they do not wait for its end).
     Case("openai-chat-stream", _chat(stream="true", stream_options='{"include_usage": true}'),
-         path="/v1/chat/completions", service="demo-chat", kind="llm", targets=ALL),
+         path="/v1/chat/completions", service="demo-chat", kind="llm", targets=ALL,
+         answer="You said: hello!"),
+    Case("openai-chat-stream-without-usage",
+         _chat('"你好 👋🏽 \\"quoted\\" it\'s"', stream="true", temperature=0),
+         path="/v1/chat/completions", service="demo-chat", kind="llm", targets=ALL,
+         answer="You said: 你好 👋🏽 \"quoted\" it's"),
+    Case("openai-completions-stream",
+         b'{"model": "Qwen3-8B", "prompt": "Once upon", "stream": true, '
+         b'"stream_options": {"include_usage": true}}',
+         path="/v1/completions", service="demo-chat", kind="llm", targets=ALL,
+         answer="You wrote: Once upon"),
     Case("openai-completions", b'{"model": "Qwen3-8B", "prompt": "Once upon", "max_tokens": 5}',
          path="/v1/completions", service="demo-chat", kind="llm", targets=ALL),
     Case("openai-embeddings", b'{"model": "Qwen3-8B", "input": ["a", "b"]}',

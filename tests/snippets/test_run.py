@@ -3,12 +3,15 @@ portal, then by the snippet of each target that offers it (a real curl, python, 
 OpenAI SDK and eas-prediction SDK, in a subprocess with a clean environment), and the emulator
 must have received the same request: method, raw path and query, Authorization, Content-Type
 (present or absent alike), the request's own headers, and the body bytes (the parsed JSON for
-the OpenAI SDK, which serializes it again)."""
+the OpenAI SDK, which serializes it again). For a streamed case, the snippet's output must also
+show the whole answer: the events as they came, or (OpenAI SDK) the text they add up to."""
 
 import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -38,10 +41,10 @@ def command_for(target, path):
     return [PYTHON, str(path)]
 
 
-def run_snippet(target, text, directory, token=None, shell=None):
-    """Runs a snippet as its user would, with nothing from this process's environment: no
-    proxy, no .netrc, no .curlrc, no HTTPie configuration but one that turns off its update
-    check (which would reach the internet)."""
+def snippet_command(target, text, directory, token=None, shell=None):
+    """(command, environment) that run a snippet as its user would, with nothing from this
+    process's environment: no proxy, no .netrc, no .curlrc, no HTTPie configuration but one
+    that turns off its update check (which would reach the internet)."""
     home = directory / "home"
     (home / ".config" / "httpie").mkdir(parents=True, exist_ok=True)
     (home / ".config" / "httpie" / "config.json").write_text(
@@ -54,6 +57,11 @@ def run_snippet(target, text, directory, token=None, shell=None):
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(home)}
     if token is not None:
         env["EAS_TOKEN"] = token
+    return command, env
+
+
+def run_snippet(target, text, directory, token=None, shell=None):
+    command, env = snippet_command(target, text, directory, token, shell)
     result = subprocess.run(command, env=env, cwd=directory, stdin=subprocess.DEVNULL,
                             capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
@@ -99,6 +107,28 @@ def assert_same_request(arrived, sent, case, target):
         assert arrived["body"] == sent["body"]
 
 
+def piece_of(choice):
+    return (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+
+
+def assert_streamed_answer(output, case, target):
+    """The snippet printed the whole streamed answer: the OpenAI SDK snippet the text the chunks
+    add up to (then the usage, when asked for); the others every event as it came, so the
+    chunks parsed from their output add up to it, and [DONE] last."""
+    lines = output.decode("utf-8").splitlines()
+    usage = b'"include_usage": true' in case.body
+    if target == "openai":
+        assert lines[0] == case.answer
+        assert ("completion_tokens" in json.loads(lines[1])) if usage else lines[1:] == []
+        return
+    events = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(event) for event in events[:-1]]
+    assert "".join(piece_of(choice) for chunk in chunks for choice in chunk["choices"]) == (
+        case.answer)
+    assert any(chunk.get("usage") for chunk in chunks) == usage
+
+
 @pytest.fixture
 def no_marker():
     if os.path.exists(MARKER):
@@ -132,7 +162,9 @@ def test_the_snippet_sends_what_the_portal_sent(case, target, bob, acme, emulato
     sent = the_only(emulator.app.received)
     assert sent_call.error == ""
 
-    text = snippets.render(snippets.from_request(service, request_of(case)), target, "env")
+    request = snippets.from_request(service, request_of(case))
+    assert request.stream == bool(case.answer)
+    text = snippets.render(request, target, "env")
     # History keeps the same request: its snippet is the same text.
     assert snippets.render(snippets.from_call(sent_call), target, "env") == text
     assert sent["headers"]["Authorization"] not in text
@@ -140,8 +172,11 @@ def test_the_snippet_sends_what_the_portal_sent(case, target, bob, acme, emulato
     shells = ("bash", "dash") if target == "curl" else (None,)
     for shell in shells:
         emulator.app.clear()
-        run_snippet(target, text, tmp_path, token=emulator.token(case.service), shell=shell)
+        result = run_snippet(target, text, tmp_path, token=emulator.token(case.service),
+                             shell=shell)
         assert_same_request(the_only(emulator.app.received), sent, case, target)
+        if case.answer:
+            assert_streamed_answer(result.stdout, case, target)
 
 
 # A token with = padding, through every target in the two modes that write it out; an LLM
@@ -193,3 +228,83 @@ def test_a_redacted_header_is_a_placeholder_to_fill_in(target, bob, acme, emulat
     run_snippet(target, text.replace("<X_API_KEY>", "key-123"), tmp_path,
                 token=emulator.token("demo-chat"))
     assert_same_request(the_only(emulator.app.received), sent, SECRET_HEADER, target)
+
+
+# Printed as it arrives, proven without timing: a server on loopback sends the first chunk of a
+# streamed answer and holds the rest back until the snippet's output shows that chunk. A snippet
+# that waited for the end of the answer would show nothing until the server gave up waiting.
+
+def gate_event(content=None, finish_reason=None):
+    delta = {} if content is None else {"content": content}
+    chunk = {"id": "chatcmpl-gate", "object": "chat.completion.chunk", "created": 0,
+             "model": "m", "choices": [{"index": 0, "delta": delta,
+                                        "finish_reason": finish_reason}]}
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+class GateHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        for name, value in (("Content-Type", "text/event-stream"),
+                            ("Transfer-Encoding", "chunked"), ("Connection", "close")):
+            self.send_header(name, value)
+        self.end_headers()
+        self.write_chunk(gate_event("FIRST "))
+        self.server.shown_early = self.server.shown.wait(self.server.hold_s)
+        for event in (gate_event("LAST"), gate_event(None, "stop"), b"data: [DONE]\n\n"):
+            self.write_chunk(event)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def write_chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def gate():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GateHandler)
+    server.shown, server.shown_early, server.hold_s = threading.Event(), None, 30
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("target", snippets.NAMES)
+def test_a_streamed_answer_is_shown_as_it_arrives(target, gate, tmp_path):
+    # The eas-prediction SDK reads the whole answer first (services/snippets/python.py).
+    streams = target != "eas_sdk"
+    gate.hold_s = 30 if streams else 2
+    base = f"http://127.0.0.1:{gate.server_port}/api/predict/gate"
+    request = snippets.SnippetRequest(
+        method="POST", url=base + "/v1/chat/completions",
+        headers=[("Content-Type", "application/json")],
+        body=b'{"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true}',
+        endpoint="public", service_kind="llm", base=base, path="/v1/chat/completions",
+        timeout_s=60, stream=True)
+    command, env = snippet_command(target, snippets.render(request, target, "env"), tmp_path,
+                                   token="gate-token")
+    with (tmp_path / "stderr").open("wb") as stderr:
+        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=stderr)
+    watchdog = threading.Timer(90, process.kill)
+    watchdog.start()
+    output = b""
+    try:
+        while piece := os.read(process.stdout.fileno(), 4096):
+            output += piece
+            if b"FIRST" in output:
+                gate.shown.set()
+        assert process.wait() == 0, (tmp_path / "stderr").read_text(errors="replace")[-3000:]
+    finally:
+        watchdog.cancel()
+        process.stdout.close()
+    assert gate.shown_early is streams
+    assert (b"FIRST LAST" if target == "openai" else b"[DONE]") in output
