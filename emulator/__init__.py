@@ -9,7 +9,10 @@ route below; a service's kind only says how the portal seeds it.
 
     POST /                      a string-in, string-out processor ("processed: " + body)
     GET  /v1/models, POST /v1/chat/completions, /v1/completions, /v1/embeddings
-                                OpenAI-compatible, deterministic, with usage and streaming
+                                OpenAI-compatible, deterministic, with usage, max_tokens,
+                                reasoning (chat) and streaming at a pace (--tokens-per-s,
+                                X-Emulator-Tokens-Per-S), breaking off on request
+                                (X-Emulator-Break-After)
     POST /v1/rerank             {"query", "documents", "top_n"?}: word-overlap scores
     ANY  /echo, /echo/...       what arrived, as JSON (raw path and query kept)
     ANY  /slow?seconds=N        answers after N seconds (at most 120)

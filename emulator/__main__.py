@@ -1,4 +1,5 @@
-"""`python -m emulator [--host H] [--port P] [--config FILE]`; see docs/emulator.md."""
+"""`python -m emulator [--host H] [--port P] [--config FILE] [--tokens-per-s N] [--threads N]`;
+see docs/emulator.md."""
 
 import sys
 

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from urllib.parse import parse_qs, quote, unquote
 
-from emulator.config import DEMO_SERVICES, check_services
+from emulator.config import DEMO_SERVICES, check_pace, check_services
 from emulator.replies import Refusal, Request, bad_request, phrase, reply, reply_json
 from emulator.routes import find_route
 from emulator.watch import Watch, tracked
@@ -139,10 +139,11 @@ def token_refusal(token, method, path, headers, body):
 class Emulator:
     """The WSGI app: make_app() builds one."""
 
-    def __init__(self, services, limit, keep):
+    def __init__(self, services, limit, keep, tokens_per_s=0.0):
         self.services = check_services(services)
         self.limit = limit
         self.received = Received(keep)
+        self.tokens_per_s = check_pace(tokens_per_s)
 
     def clear(self):
         self.received.clear()
@@ -215,14 +216,16 @@ class Emulator:
                               f"{', '.join(sorted(methods))}.\n",
                          headers=[("Allow", ", ".join(sorted(methods)))])
         request = Request(method, path, record["query"], record["headers"], body, service,
-                          record["client_port"], watch=watch)
+                          record["client_port"], watch=watch, tokens_per_s=self.tokens_per_s)
         return handler(request)
 
 
-def make_app(services=None, limit=GATEWAY_LIMIT, keep=200):
+def make_app(services=None, limit=GATEWAY_LIMIT, keep=200, tokens_per_s=0.0):
     """The WSGI app. app.received keeps the last `keep` requests on any route, refused ones
     too: {"method", "path" and "query" (raw), "headers" (canonical case, so "Content-Md5"),
     "body" (bytes; empty when refused for its size), "status", "client_port", and
     time.monotonic() times: "started_at", "finished_at" (None until all of the answer went
-    out), "disconnected" (bool) and "disconnected_at" (None unless the client left first)}."""
-    return Emulator(DEMO_SERVICES if services is None else services, limit, keep)
+    out), "disconnected" (bool) and "disconnected_at" (None unless the client left first)}.
+    tokens_per_s is the default pace of streamed answers (0: as fast as possible); ConfigError
+    when it is not a number, 0 or more."""
+    return Emulator(DEMO_SERVICES if services is None else services, limit, keep, tokens_per_s)

@@ -8,8 +8,8 @@ import re
 import sys
 
 from emulator.app import make_app
-from emulator.config import ConfigError, load_config
-from emulator.server import make_server
+from emulator.config import ConfigError, check_pace, load_config
+from emulator.server import DEFAULT_THREADS, make_server
 
 DEFAULT_PORT = 8001
 
@@ -29,6 +29,13 @@ def add_arguments(parser):
                                          '..., "kind": ..., "model": ...}}}; default: '
                                          "the demo set (emulator/demo.json) that seed_demo "
                                          "registers")
+    parser.add_argument("--tokens-per-s", help="the pace of streamed chat and completion "
+                                               "answers, in tokens (chunks) per second; a "
+                                               "request's X-Emulator-Tokens-Per-S header "
+                                               "overrides it; default: 0, as fast as possible")
+    parser.add_argument("--threads", help=f"how many requests are answered at once (a "
+                                          f"stream holds one for its whole length); default: "
+                                          f"{DEFAULT_THREADS}")
 
 
 def port_number(value, source):
@@ -45,44 +52,65 @@ def chosen_port(port):
     return port_number(os.environ.get("EMULATOR_PORT") or DEFAULT_PORT, "EMULATOR_PORT")
 
 
-def listen(host, port, config=None):
+def pace(value):
+    """--tokens-per-s as a number, 0 when not given; StartError when it is not one."""
+    try:
+        return check_pace(0 if value is None else value, "--tokens-per-s")
+    except ConfigError as exc:
+        raise StartError(str(exc)) from None
+
+
+def thread_count(value):
+    """--threads as a number, DEFAULT_THREADS when not given; StartError when it is not one."""
+    if value is None:
+        return DEFAULT_THREADS
+    if not re.fullmatch(r"[0-9]{1,4}", str(value)) or not 1 <= int(value) <= 4096:
+        raise StartError(f"--threads: expected a number from 1 to 4096, not {value!r}.")
+    return int(value)
+
+
+def listen(host, port, config=None, tokens_per_s=0.0, threads=DEFAULT_THREADS):
     """(app, server): a listening waitress server for the services of config, else the demo
     set; StartError when the config is bad or the address cannot be bound."""
     try:
-        app = make_app(load_config(config) if config else None)
+        app = make_app(load_config(config) if config else None, tokens_per_s=tokens_per_s)
     except ConfigError as exc:
         raise StartError(str(exc)) from None
     try:
-        return app, make_server(app, host, port)
+        return app, make_server(app, host, port, threads)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     except ValueError as exc:  # waitress's answer to a host name it cannot resolve
         raise StartError(f"cannot listen on {host}:{port}: {exc}") from None
 
 
-def run(host="127.0.0.1", port=None, config=None, out=None):
-    """Serve until the process is stopped; StartError when it cannot start."""
+def run(host="127.0.0.1", port=None, config=None, out=None, tokens_per_s=None, threads=None):
+    """Serve until the process is stopped; StartError when it cannot start. The options are
+    the command line's values (strings, or None when not given) or numbers."""
     out = out or sys.stdout
     port = chosen_port(port)
-    app, server = listen(host, port, config)
+    tokens_per_s, threads = pace(tokens_per_s), thread_count(threads)
+    app, server = listen(host, port, config, tokens_per_s, threads)
     # A host with several addresses ("localhost") gets a server of several sockets, which
     # has no single effective port.
     port = getattr(server, "effective_port", port)
+    paced = f" streaming {tokens_per_s:g} tokens/s" if tokens_per_s else ""
     out.write(f"EAS emulator on http://{host}:{port}/api/predict/<service> "
-              f"serving {', '.join(sorted(app.services))}\n")
+              f"serving {', '.join(sorted(app.services))}{paced}\n")
     out.flush()  # read through a pipe by make run and the tests
     server.run()
 
 
 def main(argv=None):
-    """`python -m emulator [--host H] [--port P] [--config FILE]`: serves until stopped; when it
-    cannot start, one line on stderr and 2."""
+    """`python -m emulator [--host H] [--port P] [--config FILE] [--tokens-per-s N]
+    [--threads N]`: serves until stopped; when it cannot start, one line on stderr and 2."""
     parser = argparse.ArgumentParser(prog="python -m emulator",
                                      description="Serve the local EAS emulator.")
     add_arguments(parser)
     options = parser.parse_args(argv)
     try:
-        run(options.host, options.port, options.config)
+        run(options.host, options.port, options.config, tokens_per_s=options.tokens_per_s,
+            threads=options.threads)
     except StartError as exc:
         print(f"EAS emulator: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -45,13 +45,14 @@ def phrase(code):
 
 class Request:
     """One request that passed the gateway's checks. watch (an emulator.watch.Watch) tells
-    whether the client is still there and waits while watching."""
+    whether the client is still there and waits while watching; tokens_per_s is the server's
+    default pace for streamed answers."""
 
     def __init__(self, method, path, query, headers, body, service, client_port=None, *,
-                 watch):
+                 watch, tokens_per_s=0.0):
         self.method, self.path, self.query = method, path, query
         self.headers, self.body, self.service = headers, body, service
-        self.client_port, self.watch = client_port, watch
+        self.client_port, self.watch, self.tokens_per_s = client_port, watch, tokens_per_s
 
     def param(self, name, default=None):
         values = parse_qs(self.query, keep_blank_values=True).get(name)

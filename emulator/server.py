@@ -30,9 +30,11 @@ def make_server(app, host="127.0.0.1", port=0, threads=DEFAULT_THREADS):
     )
 
 
-def start_in_thread(host="127.0.0.1", port=0, services=None, threads=DEFAULT_THREADS):
-    """(server, thread): server.effective_port is the port, server.application the app."""
-    server = make_server(make_app(services), host, port, threads)
+def start_in_thread(host="127.0.0.1", port=0, services=None, tokens_per_s=0.0,
+                    threads=DEFAULT_THREADS):
+    """(server, thread): server.effective_port is the port, server.application the app;
+    tokens_per_s is the default pace of streamed answers (0: as fast as possible)."""
+    server = make_server(make_app(services, tokens_per_s=tokens_per_s), host, port, threads)
     thread = threading.Thread(target=server.run, name="eas-emulator", daemon=True)
     thread.start()
     return server, thread

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -81,6 +82,35 @@ def test_python_m_emulator_serves_the_demo_set(port_from):
                                    "<service> serving demo-chat, demo-echo, demo-reranker")
 
 
+def test_python_m_emulator_paces_streams_and_answers_the_control_route():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port),
+                                "--tokens-per-s", "20", "--threads", "8"], cwd=BASE_DIR,
+                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, process)
+        body = json.dumps({"messages": [{"role": "user", "content": "a b c d"}],
+                           "stream": True}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/predict/demo-chat/v1/chat/completions", data=body,
+            headers={"Authorization": CHAT_TOKEN, "Content-Type": "application/json"})
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.read().endswith(b"data: [DONE]\n\n")
+        took = time.monotonic() - started
+        control = f"http://127.0.0.1:{port}/__emulator__/received?last=1"
+        with urllib.request.urlopen(control, timeout=30) as response:
+            record = json.loads(response.read())["received"][0]
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert took >= 0.29, err  # "You said: a b c d" is 6 tokens, 50 ms apart
+    assert record["path"] == "/api/predict/demo-chat/v1/chat/completions"
+    assert record["finished_at"] - record["started_at"] >= 0.29
+    assert record["disconnected"] is False
+    assert out.splitlines()[0].endswith("demo-reranker streaming 20 tokens/s")
+
+
 @pytest.fixture
 def taken_port():
     with socket.socket() as sock:
@@ -97,6 +127,10 @@ def taken_port():
     (["--port", "65536"], {}, "--port: expected a port number from 0 to 65535"),
     ([], {"EMULATOR_PORT": "eighty"}, "EMULATOR_PORT: expected a port number"),
     (["--port", "{taken}"], {}, "cannot listen on 127.0.0.1:{taken}: Address already in use."),
+    (["--tokens-per-s", "fast"], {}, "--tokens-per-s: expected a number of tokens per second, "
+                                     "0 or more, not 'fast'."),
+    (["--tokens-per-s", "-5"], {}, "--tokens-per-s: expected a number of tokens per second"),
+    (["--threads", "0"], {}, "--threads: expected a number from 1 to 4096, not '0'."),
 ])
 def test_a_bad_start_is_one_line_and_exit_status_2(tmp_path, taken_port, args, env, message):
     (tmp_path / "services.json").write_text('{"services": ')

@@ -1,9 +1,12 @@
-"""What the emulator records of an answer's life (started_at, finished_at, disconnected,
-disconnected_at), and the control route /__emulator__/received.
+"""What the emulator records of a stream's life (started_at, finished_at, disconnected,
+disconnected_at), that it stops a stream whose client left, the control route
+/__emulator__/received, and that many paced streams are served at once.
 
 Timings are checked with generous margins, so that a loaded 2-core machine does not fail
 them; each margin still tells the behaviour apart from its absence."""
 
+import json
+import threading
 import time
 
 import pytest
@@ -34,6 +37,47 @@ def newest(app, path_end, until, deadline=5.0):
         if until(record) or time.monotonic() > give_up:
             return record
         time.sleep(0.01)
+
+
+def test_a_stream_that_ends_records_when_it_started_and_finished(emulator, emulator_received):
+    before = time.monotonic()
+    with open_stream(emulator, chat(5), {"X-Emulator-Tokens-Per-S": "20"}) as response:
+        lines = [line for line in response.iter_lines() if line]
+    assert lines[-1] == b"data: [DONE]"
+    record = newest(emulator.app, "/completions", lambda r: r["finished_at"])
+    assert before <= record["started_at"] < record["finished_at"] <= time.monotonic()
+    assert record["finished_at"] - record["started_at"] >= 0.24  # 5 tokens, 50 ms apart
+    assert (record["disconnected"], record["disconnected_at"]) == (False, None)
+
+
+def test_a_client_that_leaves_between_slow_chunks_is_seen_at_once(emulator, emulator_received):
+    # One token a second: waiting for the next write to fail would take up to a second.
+    response = open_stream(emulator, chat(30), {"X-Emulator-Tokens-Per-S": "1"})
+    lines = response.iter_lines()
+    first = next(line for line in lines if line)
+    assert b'"role": "assistant"' in first  # sent at once; the first token is a second away
+    closed = time.monotonic()
+    response.close()
+    record = newest(emulator.app, "/completions", lambda r: r["disconnected"])
+    assert record["disconnected"] is True
+    assert 0 <= record["disconnected_at"] - closed < 0.5
+    assert record["finished_at"] is None
+
+
+def test_a_stream_whose_client_left_stops_and_frees_its_thread(start_emulator):
+    # One thread: the next request is answered only once the stream has stopped.
+    alone = start_emulator(threads=1, tokens_per_s=10)
+    response = open_stream(alone, chat(60))  # 6 s of tokens
+    lines = response.iter_lines()
+    assert b"content" in next(line for line in lines if line)
+    response.close()
+    started = time.monotonic()
+    models = requests.get(alone.base("demo-chat") + "/v1/models", timeout=30,
+                          headers={"Authorization": alone.token("demo-chat")})
+    assert models.status_code == 200
+    assert time.monotonic() - started < 3  # not the 6 s the stream would have lasted
+    stream = next(r for r in alone.app.received if r["path"].endswith("/completions"))
+    assert stream["disconnected"] and stream["finished_at"] is None
 
 
 def test_a_trickle_whose_client_left_is_recorded_and_stops(emulator, emulator_received):
@@ -103,3 +147,31 @@ def test_the_control_route_refuses_what_it_does_not_answer(emulator, query, meth
 def test_other_paths_outside_the_services_are_still_404(emulator):
     answer = requests.get(f"{emulator.url}/__emulator__/other", timeout=30)
     assert answer.status_code == 404
+
+
+def test_64_paced_streams_are_served_at_once(start_emulator):
+    # 20 tokens at 10 a second: 2 s each. Served 16 at a time (waitress's default thread
+    # count) they would take at least 8 s.
+    paced = start_emulator(tokens_per_s=10)
+    counts, errors = [], []
+
+    def one():
+        try:
+            with open_stream(paced, chat(20)) as response:
+                events = [json.loads(line[6:]) for line in response.iter_lines()
+                          if line.startswith(b"data: {")]
+            counts.append(sum(1 for event in events if event["choices"]
+                              and event["choices"][0]["delta"].get("content")))
+        except Exception as exc:  # reported below, with the others
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=one) for _ in range(64)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    took = time.monotonic() - started
+    assert errors == []
+    assert counts == [20] * 64
+    assert 1.9 <= took < 5, took
