@@ -40,11 +40,13 @@ function bytesOf(base64) {
   return bytes;
 }
 
-// Starts a streamed call. handlers: onHead({status, headers}), onData(text) with the text of
-// each piece (bytes that are not UTF-8 read as U+FFFD), onCall(call), onRefused(status, detail)
-// when the portal refused before sending (a JSON answer), onFailed(message) when the portal
-// could not be reached or the stream broke. Returns {stop(), done}: stop() ends the call (the
-// portal stops the upstream and records the call as stopped); done settles when it is over.
+// Starts a streamed call. handlers: onOpen(callId) once the portal has recorded the call (its
+// X-Call-Id, for a link that holds also after stop()), onHead({status, headers}), onData(text)
+// with the text of each piece (bytes that are not UTF-8 read as U+FFFD), onCall(call),
+// onRefused(status, detail) when the portal refused before sending (a JSON answer),
+// onFailed(message) when the portal could not be reached or the stream broke. Returns
+// {stop(), done}: stop() ends the call (the portal stops the upstream and records the call as
+// stopped); done settles when it is over.
 export function streamInvoke(url, payload, csrfToken, handlers) {
   var controller = new AbortController();
   var stopped = false;
@@ -65,6 +67,7 @@ export function streamInvoke(url, payload, csrfToken, handlers) {
         if (handlers.onRefused) handlers.onRefused(response.status, detail);
       });
     }
+    if (handlers.onOpen) handlers.onOpen(response.headers.get("X-Call-Id"));
     return readEvents(response.body, handlers);
   }).catch(function (error) {
     if (stopped) return;
@@ -85,6 +88,8 @@ function readEvents(stream, handlers) {
   function dispatch(item) {
     var data;
     try { data = JSON.parse(item.data); } catch (e) { return; }
+    // Valid JSON that is not an object (null, a number) is as unreadable as invalid JSON.
+    if (!data || typeof data !== "object") return;
     if (item.event === "head" && handlers.onHead) handlers.onHead(data);
     if (item.event === "data" && handlers.onData) {
       handlers.onData(data.text !== undefined ? data.text :
