@@ -129,6 +129,8 @@ def service_builder(request, slug):
     config = {
         "invokeUrl": reverse("api:service_invoke", kwargs={"slug": service.slug}),
         "callsUrl": reverse("call_list"),
+        # A streamed call that was stopped is read back from here, once it is recorded.
+        "callApiUrl": reverse("api:call_list") + "/",
         "bases": {kind: base for kind, _label, base in choices},
         "limit": GATEWAY_BODY_LIMIT,
         "refusals": join_refusals(),
@@ -170,4 +172,11 @@ def _builder_text():
         "truncatedUndeclared": _("Cut at the limit of %(size)s bytes."),
         "binary": _("Binary body, %(size)s bytes; the first bytes in hex:"),
         "noBody": _("(no body)"),
+        "streaming": _("Streaming…"),
+        "waiting": _("Waiting for the answer…"),
+        "streamBroken": _("The stream broke off before the call was recorded in full; the "
+                          "recorded call shows what arrived."),
+        "tokensPerS": _("%(rate)s tokens/s"),
+        "tokensSource": {"usage": _("(from the answer's usage)"),
+                         "chunks": _("(counted from the chunks: at least this many)")},
     }

@@ -1,7 +1,10 @@
 /* The request builder: the live URL, suggested paths, header rows, the body checks, and Send,
-   which posts to the JSON API and shows the recorded call (static/js/response.js). */
+   which posts to the JSON API and shows the recorded call (static/js/response.js), or, for a
+   streamed answer, shows it as it arrives (static/js/stream_panel.js) with Stop in its place. */
 import { joinUrl, refusalText } from "./join.js";
 import { render as renderResponse } from "./response.js";
+import { streamInvoke } from "./stream.js";
+import { open as openStreamPanel } from "./stream_panel.js";
 import { byId, format, parseJsonOrNull, readJson } from "./util.js";
 
 // Only a page with the form runs start(): a module's top level cannot return early.
@@ -12,6 +15,10 @@ function start(form) {
 
   var path = byId("path"), method = byId("method"), body = byId("body");
   var formError = byId("form-error"), sendButton = byId("send"), sendState = byId("send-state");
+  var streamBox = byId("stream"), streamNote = byId("stream-note"), stopButton = byId("stop");
+  // What the body last said about "stream": the checkbox follows the body when that changes,
+  // and is the user's to toggle in between.
+  var bodyAsked, bodyDoesNotAsk = false;
 
   function endpointKind() {
     var checked = form.querySelector("input[name=endpoint]:checked");
@@ -75,7 +82,28 @@ function start(form) {
     count.classList.toggle("over", over);
     warning.hidden = !over;
     warning.textContent = over ? format(text.overLimit, { limit: config.limit }) : "";
-    byId("format-body").disabled = !checkJson();
+    var parsed = checkJson();
+    byId("format-body").disabled = !parsed;
+    followStream(parsed);
+  }
+
+  // A JSON object body with "stream": true asks the service for a streamed answer, which is
+  // worth reading as it arrives; a body that is not JSON leaves the choice as it is.
+  function followStream(parsed) {
+    var value = parsed && parsed.value;
+    var isObject = value !== null && typeof value === "object" && !Array.isArray(value);
+    if (isObject) {
+      var asks = value.stream === true;
+      if (asks !== bodyAsked) streamBox.checked = asks;
+      bodyAsked = asks;
+    }
+    bodyDoesNotAsk = isObject && value.stream !== true;
+    updateStreamNote();
+  }
+
+  // Streaming an answer the body did not ask to be streamed works, but it comes whole.
+  function updateStreamNote() {
+    streamNote.hidden = !(streamBox.checked && bodyDoesNotAsk);
   }
 
   function bodyIsUntouched() {
@@ -154,6 +182,53 @@ function start(form) {
     sendState.textContent = "";
   }
 
+  function showRefusal(status, detail) {
+    byId("response").hidden = true;
+    if (detail) {
+      showError(typeof detail === "string" ? detail : JSON.stringify(detail));
+    } else if (status === 401) {
+      showError(text.loggedOut);
+    } else {
+      showError(format(text.httpError, { status: status }));
+    }
+  }
+
+  // Send as a stream: Stop stands in for Send until the answer ends, however it ends.
+  function sendStreamed(invoked, url) {
+    var panel = openStreamPanel(config, url);
+    var handle = streamInvoke(config.invokeUrl, invoked, csrfToken(), {
+      onOpen: panel.onOpen,
+      onHead: panel.onHead,
+      onData: panel.onData,
+      onCall: panel.onCall,
+      onRefused: showRefusal,
+      onFailed: function () {
+        if (!panel.broke()) {
+          byId("response").hidden = true;
+          showError(text.unreachable);
+        }
+      }
+    });
+    sendButton.hidden = true;
+    stopButton.hidden = false;
+    stopButton.disabled = false;
+    stopButton.focus();
+    sendState.textContent = text.streaming;
+    stopButton.onclick = function () {
+      stopButton.disabled = true;
+      handle.stop();
+      panel.stop();
+    };
+    handle.done.then(function () {
+      var hadFocus = document.activeElement === stopButton;
+      stopButton.hidden = true;
+      stopButton.onclick = null;
+      sendButton.hidden = false;
+      finish();
+      if (hadFocus) sendButton.focus();
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     showError("");
@@ -171,6 +246,10 @@ function start(form) {
       return;
     }
     sendButton.disabled = true;
+    if (streamBox.checked) {
+      sendStreamed(invoked, result.url);
+      return;
+    }
     sendState.textContent = text.sending;
     fetch(config.invokeUrl, {
       method: "POST",
@@ -186,14 +265,7 @@ function start(form) {
           renderResponse(data, config);
           return;
         }
-        byId("response").hidden = true;
-        if (data && data.detail) {
-          showError(typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail));
-        } else if (response.status === 401) {
-          showError(text.loggedOut);
-        } else {
-          showError(format(text.httpError, { status: response.status }));
-        }
+        showRefusal(response.status, data && data.detail);
       });
     }).catch(function () {
       finish();
@@ -206,6 +278,7 @@ function start(form) {
     radio.addEventListener("change", updateUrl);
   });
   body.addEventListener("input", updateBody);
+  streamBox.addEventListener("change", updateStreamNote);
   updateUrl();
   updateBody();
   return { payload: payload, csrfToken: csrfToken };

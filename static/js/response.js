@@ -1,4 +1,5 @@
-/* The builder's response panel: renders a recorded Call as the JSON API returns it. */
+/* The builder's response panel: renders a recorded Call as the JSON API returns it, and the
+   parts of it a streamed answer shows as it arrives (static/js/stream_panel.js). */
 import { show as showHint } from "./hints.js";
 import { byId, format } from "./util.js";
 
@@ -40,23 +41,82 @@ function bodyText(call, text) {
   }
 }
 
-export function render(call, config) {
-  var text = config.text, panel = byId("response");
-  var status = byId("response-status");
-  status.className = "status";
-  if (call.error) {
-    status.textContent = call.status ? call.status + " · " + text.failed : text.failed;
-    status.classList.add("failed");
+// The status line: "200 OK" in the status's colour, or "failed" (with the status if any).
+export function renderStatus(status, failed, text) {
+  var element = byId("response-status");
+  element.className = "status";
+  if (failed) {
+    element.textContent = status ? status + " · " + text.failed : text.failed;
+    element.classList.add("failed");
+  } else if (status) {
+    element.textContent = status + (REASONS[status] ? " " + REASONS[status] : "");
+    element.classList.add("s" + Math.floor(status / 100) + "xx");
   } else {
-    status.textContent = call.status + (REASONS[call.status] ? " " + REASONS[call.status] : "");
-    status.classList.add("s" + Math.floor(call.status / 100) + "xx");
+    element.textContent = "";
   }
+}
+
+export function renderHeaders(headers) {
+  var rows = byId("response-headers");
+  rows.replaceChildren();
+  Object.keys(headers || {}).forEach(function (name) {
+    var row = document.createElement("tr"), th = document.createElement("th"),
+        td = document.createElement("td");
+    th.textContent = name;
+    td.textContent = headers[name];
+    row.append(th, td);
+    rows.append(row);
+  });
+  byId("response-headers-box").hidden = !rows.children.length;
+}
+
+function oneDecimal(value) {
+  return value.toLocaleString(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+}
+
+// The figures of LLM serving a call carries (services/metrics.py); a row without its figure
+// stays hidden, so a call that is not an LLM's shows none.
+function renderFigures(call, text) {
+  var box = byId("response-figures"), any = false;
+  var tokens = call.completion_tokens === null || call.completion_tokens === undefined ? null :
+    call.completion_tokens.toLocaleString() +
+    (call.tokens_source && text.tokensSource[call.tokens_source] ?
+      " " + text.tokensSource[call.tokens_source] : "");
+  var values = {
+    ttft: call.ttft_ms === null || call.ttft_ms === undefined ? null :
+      format(text.elapsed, { ms: Math.round(call.ttft_ms).toLocaleString() }),
+    // tokens/s is defined as 1000 / TPOT: output tokens a second after the first.
+    rate: call.tpot_ms ? format(text.tokensPerS, { rate: oneDecimal(1000 / call.tpot_ms) }) :
+      null,
+    tpot: call.tpot_ms ? format(text.elapsed, { ms: oneDecimal(call.tpot_ms) }) : null,
+    prompt: call.prompt_tokens === null || call.prompt_tokens === undefined ? null :
+      call.prompt_tokens.toLocaleString(),
+    completion: tokens,
+    finish: call.finish_reason || null
+  };
+  box.querySelectorAll("[data-figure]").forEach(function (row) {
+    var value = values[row.getAttribute("data-figure")];
+    row.hidden = value === null;
+    row.querySelector("dd").textContent = value === null ? "" : value;
+    any = any || value !== null;
+  });
+  box.hidden = !any;
+}
+
+// What the panel shows of a recorded call but its body: the streamed view keeps the body it
+// built as the pieces arrived, and shows this once the call event comes.
+export function renderCall(call, config) {
+  var text = config.text, panel = byId("response");
+  renderStatus(call.status, !!call.error, text);
   byId("response-elapsed").textContent = format(text.elapsed,
                                                 { ms: Math.round(call.elapsed_ms) });
   byId("response-size").textContent = call.error && !call.status ? "" :
     format(text.size, { size: call.response_size.toLocaleString() });
   byId("response-url").textContent = call.url;
   byId("response-call-link").href = config.callsUrl + call.id + "/";
+  byId("response-call-link").hidden = false;
+  byId("response-streamed").hidden = !call.streamed;
+  byId("response-stopped").hidden = !call.stopped;
 
   var error = byId("response-error");
   error.textContent = call.error || "";
@@ -69,25 +129,25 @@ export function render(call, config) {
       format(text.truncated, { size: call.response_size,
                                declared: call.response_declared_size });
   }
+  renderHeaders(call.response_headers);
+  renderFigures(call, text);
+  showHint(panel.querySelector("[data-hints]"), call);
+  panel.hidden = false;
+}
 
-  var rows = byId("response-headers");
-  rows.replaceChildren();
-  Object.keys(call.response_headers || {}).forEach(function (name) {
-    var row = document.createElement("tr"), th = document.createElement("th"),
-        td = document.createElement("td");
-    th.textContent = name;
-    td.textContent = call.response_headers[name];
-    row.append(th, td);
-    rows.append(row);
-  });
-  byId("response-headers-box").hidden = !rows.children.length;
+// Shows one of the two ways a body reads: "whole" (#response-body, a call that came whole) or
+// "stream" (#response-stream, built as it arrives by static/js/stream_panel.js).
+export function showBodyView(kind) {
+  byId("response-body").hidden = kind !== "whole";
+  byId("response-stream").hidden = kind !== "stream";
+}
 
-  var body = bodyText(call, text), note = byId("response-body-note");
+export function render(call, config) {
+  renderCall(call, config);
+  showBodyView("whole");
+  var body = bodyText(call, config.text), note = byId("response-body-note");
   note.textContent = body.note;
   note.hidden = !body.note;
   byId("response-body").textContent = body.text;
   byId("response-body").hidden = !body.text;
-
-  showHint(panel.querySelector("[data-hints]"), call);
-  panel.hidden = false;
 }

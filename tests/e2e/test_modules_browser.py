@@ -15,9 +15,10 @@ EXPORTS = {
     "highlight": ["render", "tokens"],
     "hints": ["keyFor", "show"],
     "join": ["joinUrl", "refusalText"],
-    "response": ["render"],
+    "response": ["render", "renderCall", "renderHeaders", "renderStatus", "showBodyView"],
     "snippets": [],
     "stream": ["eventParser", "openaiAssembler", "streamInvoke"],
+    "stream_panel": ["open"],
     "util": ["byId", "format", "parseJsonOrNull", "readJson"],
 }
 HASHED_MODULE = re.compile(r".*/static/js/(\w+)\.[0-9a-f]{12}\.js")
