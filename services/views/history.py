@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from services import access, calls
+from services import access, calls, metrics
 from services.errors import Refusal
 from services.history import CallFilter, error_text
 from services.views.builder import builder_url, json_text
@@ -23,6 +23,8 @@ def call_list(request):
     rows, next_cursor, older_url = [], None, None
     if filters.is_valid():
         rows, next_cursor = filters.page()
+    for row in rows:  # from the columns the page read already: no query per row
+        row.tokens_per_s = metrics.Figures(tpot_ms=row.tpot_ms).tokens_per_s
     if next_cursor:
         # Preserve the filters: the older page is the same list, further back.
         params = request.GET.copy()
@@ -66,6 +68,23 @@ def _reason(status):
         return ""
 
 
+def _figures(call):
+    return metrics.Figures(
+        ttft_ms=call.ttft_ms, tpot_ms=call.tpot_ms, prompt_tokens=call.prompt_tokens,
+        completion_tokens=call.completion_tokens, tokens_source=call.tokens_source,
+        finish_reason=call.finish_reason)
+
+
+def _assembled(call):
+    """(reasoning, content) of an answer of OpenAI events, streamed by the portal or not;
+    None for any other answer."""
+    content_type = next((value for name, value in call.response_header_pairs
+                         if name.lower() == "content-type"), "")
+    if not (call.streamed or "event-stream" in content_type.lower()):
+        return None
+    return metrics.assembled_text(bytes(call.response_body))
+
+
 def call_detail(request, id):
     call = access.call(request.user, id)
     service = access.service_of(request.user, call)
@@ -73,6 +92,7 @@ def call_detail(request, id):
         "call": call, "service": service, "reason": _reason(call.status),
         "request_body": _body_view(call.request_body),
         "response_body": _body_view(call.response_body),
+        "figures": _figures(call), "assembled": _assembled(call),
         "builder_url": builder_url(service, call) if service else None,
         "snippet_panel": snippet_panel_for_call(request.user, call, service),
     })
