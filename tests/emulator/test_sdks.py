@@ -162,3 +162,18 @@ def test_the_eas_emulator_command_refuses_a_bad_config(tmp_path):
     path.write_text('{"services": {"chat": {"token": ""}}}')
     with pytest.raises(CommandError, match="chat.token: expected a non-empty"):
         call_command("eas_emulator", config=str(path), port=free_port(), stdout=io.StringIO())
+
+
+def test_the_eas_emulator_command_takes_the_pace_and_threads():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "eas_emulator", "--port", str(port), "--tokens-per-s",
+         "20", "--threads", "8"], cwd=settings.BASE_DIR, env=os.environ, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        echo_when_up(f"http://127.0.0.1:{port}/api/predict/demo-echo/echo",
+                     "demo-echo-token-0001", port, process)
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert "streaming 20 tokens/s" in out, err
