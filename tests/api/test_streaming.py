@@ -188,7 +188,8 @@ def portal_session(live_server, username):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_caller_that_goes_away_stops_the_call(live_server, acme, bob, emulator):
+def test_a_caller_that_goes_away_stops_the_call(live_server, acme, bob, emulator,
+                                                emulator_received):
     slow = emulator.service(acme, "demo-echo", slug="slow-stop")
     session = portal_session(live_server, "bob")
     response = session.post(f"{live_server.url}/api/services/{slow.slug}/invoke", json={
@@ -205,6 +206,12 @@ def test_a_caller_that_goes_away_stops_the_call(live_server, acme, bob, emulator
     call = Call.objects.get()
     assert (call.streamed, call.status, call.error) == (True, 200, "")
     assert bytes(call.response_body).startswith(b".") and call.elapsed_ms < 10_000
+    # And the upstream saw its connection close within a second.
+    [upstream] = [item for item in emulator_received if item["path"].endswith("/trickle")]
+    while upstream["disconnected_at"] is None:
+        assert time.monotonic() - closed < 2, "the upstream never saw the call stop"
+        time.sleep(0.02)
+    assert upstream["disconnected_at"] - closed < 1.0
 
 
 # Refused before sending: JSON, and nothing recorded
