@@ -10,11 +10,14 @@ import { byId, parseJsonOrNull } from "./util.js";
 // fraction of a second (it writes a ping every 0.25 s): ask for the record until it is done.
 var POLL_MS = 300;
 var POLLS = 20;
+// Which answer the panel shows: a record that arrives late for an earlier one is not shown
+// over a later answer, streamed (a newer open()) or not (the stream view hidden).
+var current = 0;
 
 // Readies the panel for a new answer to a request sent to url; returns the handlers for
 // streamInvoke, and stop() and broke() for when the answer ends without its call event.
 export function open(config, url) {
-  var text = config.text, assembler = openaiAssembler();
+  var mine = ++current, text = config.text, assembler = openaiAssembler();
   var state = { content: "", reasoning: "", openai: false };
   var shown = { content: 0, reasoning: 0 }, received = 0, callId = null, recorded = false;
   var raw = byId("response-raw-body"), content = byId("response-text");
@@ -62,7 +65,12 @@ export function open(config, url) {
     }
   }
 
+  function stale() {
+    return mine !== current || byId("response-stream").hidden;
+  }
+
   function showRecorded(call) {
+    if (stale()) return;
     recorded = true;
     renderCall(call, config);
     note.textContent = received ? "" : text.noBody;
@@ -72,7 +80,7 @@ export function open(config, url) {
 
   // The record of a call that ended without its call event, once the portal completed it.
   function fetchRecord(polls) {
-    if (callId === null || recorded) return;
+    if (callId === null || recorded || stale()) return;
     fetch(config.callApiUrl + callId, { credentials: "same-origin",
                                         headers: { "Accept": "application/json" } })
       .then(function (response) { return response.text(); })
