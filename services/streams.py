@@ -34,54 +34,63 @@ Event = tuple[str, Any]
 
 
 def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
-    """Checks and records the call, ready to stream; raises Refusal as calls.call() does."""
+    """Checks the call, sends it and records it, ready to stream; raises Refusal as
+    calls.call() does. The caller iterates events(), or closes the StreamedCall."""
     service = access.service_to_call(user, slug)
     token = calls.read_token(service)
     kind, path, outbound = calls.prepare(service, request)
     outbound.headers = {**outbound.headers, "Authorization": token}
     started = time.perf_counter()
-    failure, target = None, None
+    failure, relay = None, None
     try:
         target = client.resolve(outbound.url, host_policy())
     except Refused as exc:
         raise calls.refusal(exc) from None
     except CallError as exc:  # DNS: recorded, as every connection failure is
         failure = exc
-    call = _INSERT_CALL.create(
-        **calls.request_values(user, service, kind, path, outbound, token),
-        status=None, status_class=Call.StatusClass.FAILED, elapsed_ms=0.0, streamed=True,
-        error=_("The call was still in progress."))
-    return StreamedCall(call, service, outbound, token, target, failure, started)
+    else:
+        # The request goes out now, and the Call is written while the upstream works on it:
+        # the first token does not wait for the database.
+        relay = stream.Relay(outbound, target, deadline_s=service.timeout_s,
+                             max_response_bytes=settings.EASPORTAL_MAX_RESPONSE_BYTES,
+                             started=started, tick_s=TICK_S)
+    try:
+        call = _INSERT_CALL.create(
+            **calls.request_values(user, service, kind, path, outbound, token),
+            status=None, status_class=Call.StatusClass.FAILED, elapsed_ms=0.0, streamed=True,
+            error=_("The call was still in progress."))
+    except BaseException:
+        if relay is not None:
+            relay.stop()
+        raise
+    return StreamedCall(call, service, token, relay, failure, started)
 
 
 class StreamedCall:
-    def __init__(self, call: Call, service: Service, outbound: client.OutboundRequest,
-                 token: str, target: Any, failure: CallError | None, started: float) -> None:
+    def __init__(self, call: Call, service: Service, token: str, relay: stream.Relay | None,
+                 failure: CallError | None, started: float) -> None:
         self.call = call
         self.service = service
-        self.outbound = outbound
         self.token = token
-        self.target = target
+        self.relay = relay
         self.failure = failure
         self.started = started
+        self.finished = False
+        self._answer = _Answer(token)
 
     def events(self) -> Iterator[Event]:
         """The caller's events; closing the generator stops the call (recorded as stopped)."""
-        if self.failure is not None:
+        if self.failure is not None or self.relay is None:  # nothing could be sent
+            assert self.failure is not None
             yield "call", self._finish(self.failure, metrics.Figures())
             return
-        upstream = stream.relay(
-            self.outbound, self.target, deadline_s=self.service.timeout_s,
-            max_response_bytes=settings.EASPORTAL_MAX_RESPONSE_BYTES, started=self.started,
-            tick_s=TICK_S)
-        answer = _Answer(self.token)
+        upstream, answer = self.relay.events(), self._answer
         try:
             for event in upstream:
                 yield from answer.take(event)
             yield from answer.flush()
         except GeneratorExit:  # the caller went away: the upstream first, then the record
-            upstream.close()
-            self._finish(answer.result(self.started), answer.figures(), stopped=True)
+            self.close()
             raise
         except Exception:  # a bug of ours: the call is still recorded, and the caller told
             log.exception("Streamed call %s failed", self.call.pk)
@@ -96,8 +105,18 @@ class StreamedCall:
             upstream.close()
         yield "call", self._finish(answer.result(self.started), answer.figures())
 
+    def close(self) -> None:
+        """Stops the call, if it has not ended, and records it as stopped with what arrived:
+        for a caller that went away, also before it read anything."""
+        if self.finished:
+            return
+        if self.relay is not None:
+            self.relay.stop()
+        self._finish(self._answer.result(self.started), self._answer.figures(), stopped=True)
+
     def _finish(self, result: client.Response | CallError, figures: metrics.Figures,
                 stopped: bool = False) -> Call:
+        self.finished = True
         values = calls.response_values(result, self.token, figures)
         values["stopped"] = stopped
         for name, value in values.items():

@@ -66,20 +66,34 @@ def service_invoke(request, slug: str, payload: schemas.InvokeIn):
     return call_response(call, call.team.slug)
 
 
-def event_stream(streamed):
-    """The streamed call as server-sent events (docs/api.md, "Streaming")."""
+class EventStream:
+    """The streamed call as server-sent events (docs/api.md, "Streaming"): the content of the
+    response, which the server closes when it is done with it, also when its client went away
+    before it read anything; closing stops the call."""
 
-    def events():
-        for kind, data in streamed.events():
+    def __init__(self, streamed):
+        self.streamed = streamed
+        self._events = self._format()
+
+    def __iter__(self):
+        return self._events
+
+    def _format(self):
+        for kind, data in self.streamed.events():
             if kind == "ping":
                 yield PING
-            else:
-                if kind == "call":
-                    data = schemas.call_out(data, streamed.service.team.slug)
-                yield (f"event: {kind}\ndata: "
-                       f"{json.dumps(data, cls=DjangoJSONEncoder)}\n\n").encode()
+                continue
+            if kind == "call":
+                data = schemas.call_out(data, self.streamed.service.team.slug)
+            yield f"event: {kind}\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n".encode()
 
-    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    def close(self):
+        self._events.close()
+        self.streamed.close()
+
+
+def event_stream(streamed):
+    response = StreamingHttpResponse(EventStream(streamed), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     response["X-Call-Id"] = str(streamed.call.pk)

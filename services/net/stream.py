@@ -9,9 +9,9 @@ shut at once. The deadline, the response cap and the pinned address hold as for 
 """
 
 import queue
-import threading
 import time
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from services.net import client, endpoints
@@ -53,31 +53,42 @@ Event = Head | Piece | Idle | End
 IDLE = Idle()
 
 
-def relay(request: client.OutboundRequest, target: tuple[endpoints.Endpoint, str], *,
-          deadline_s: float, max_response_bytes: int, started: float,
-          tick_s: float) -> Generator[Event, None, None]:
-    """Head, then Piece after Piece (Idle in the gaps), then End. target: what
-    client.resolve() checked. Closing the generator stops the call."""
-    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-    deadline = Deadline(deadline_s)
-    reader = threading.Thread(
-        target=_read, name="stream-relay", daemon=True,
-        args=(events, request, target, deadline, deadline_s, max_response_bytes, started))
-    reader.start()
-    try:
-        while True:
-            try:
-                event = events.get(timeout=tick_s)
-            except queue.Empty:
-                yield IDLE
-                continue
-            yield event
-            if isinstance(event, End):
-                return
-    finally:
-        # Also when the consumer stopped: the upstream sees the connection close now, and the
-        # reader, blocked in a read, returns.
-        deadline.cancel()
+class Relay:
+    """One answer relayed: the request goes out as the Relay is made, and events() yields
+    Head, then Piece after Piece (Idle in the gaps), then End. stop(), or closing events(),
+    ends the call: the upstream sees its connection close at once, and the reader, blocked
+    in a read, returns. target: what client.resolve() checked."""
+
+    def __init__(self, request: client.OutboundRequest, target: tuple[endpoints.Endpoint, str],
+                 *, deadline_s: float, max_response_bytes: int, started: float,
+                 tick_s: float) -> None:
+        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._deadline = Deadline(deadline_s)
+        self._tick_s = tick_s
+        _readers.submit(_read, self._events, request, target, self._deadline, deadline_s,
+                        max_response_bytes, started)
+
+    def events(self) -> Generator[Event, None, None]:
+        try:
+            while True:
+                try:
+                    event = self._events.get(timeout=self._tick_s)
+                except queue.Empty:
+                    yield IDLE
+                    continue
+                yield event
+                if isinstance(event, End):
+                    return
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._deadline.cancel()
+
+
+# The readers of every relay in the process: a thread waiting in the pool starts reading at
+# once, where a new thread would first have to start. Threads are made as streams need them.
+_readers = ThreadPoolExecutor(max_workers=1024, thread_name_prefix="stream-relay")
 
 
 def _read(events: "queue.SimpleQueue[Event]", request: client.OutboundRequest,
