@@ -4,8 +4,8 @@ Django's ORM compiles a queryset's SQL every time it runs it, and for the small 
 every request makes (its session, its user, the service of a call) compiling took several
 times longer than running: about 0.4 ms against 0.05 ms on SQLite on this machine. Each
 query here is still written as an ordinary queryset, so its meaning stays in one place; only
-its SQL is kept and run again with new values through `raw()`, which turns the columns back
-into a model instance as the ORM would.
+its SQL is kept and run again with new values, and each row turned into a model instance as
+`raw()` would, with the column order and converters worked out once.
 """
 
 from django.db import connections, router
@@ -20,6 +20,7 @@ class CompiledQuery:
         self._build = build
         self._stand_ins = stand_ins
         self._statements = {}
+        self._readers = {}
 
     def _statement(self, alias):
         if alias not in self._statements:
@@ -36,9 +37,49 @@ class CompiledQuery:
     def first(self, **values):
         """The first instance the query finds with these values, or None."""
         alias = router.db_for_read(self.model)
-        sql, slots = self._statement(alias)
+        statement, slots = self._statement(alias)
         params = [values[name] if name else constant for name, constant in slots]
-        return next(iter(self.model._default_manager.db_manager(alias).raw(sql, params)), None)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            read = self._readers.get(alias) or self._reader(alias, statement, cursor.description)
+        return read(row)
+
+    def _reader(self, alias, statement, description):
+        """row -> instance, as raw() makes one (the same columns, converters and annotations),
+        with what depends only on the query worked out once."""
+        connection = connections[alias]
+        name_of = connection.introspection.identifier_converter
+        columns = [name_of(column[0]) for column in description]
+        fields = {name_of(field.column): field for field in self.model._meta.fields}
+        init = [(field.attname, columns.index(column)) for column, field in fields.items()
+                if column in columns]
+        names, positions = [name for name, _ in init], [position for _, position in init]
+        annotations = [(column, position) for position, column in enumerate(columns)
+                       if column not in fields]
+        cols = [fields[column].get_col(self.model._meta.db_table) if column in fields else None
+                for column in columns]
+        compiler = connection.ops.compiler("SQLCompiler")(
+            sql.RawQuery(statement, using=alias), connection, alias)
+        converters = list(compiler.get_converters(cols).items())
+        model = self.model
+
+        def read(row):
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            instance = model.from_db(alias, names, [row[position] for position in positions])
+            for column, position in annotations:
+                setattr(instance, column, row[position])
+            return instance
+
+        self._readers[alias] = read
+        return read
 
 
 class CompiledInsert:

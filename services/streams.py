@@ -48,17 +48,19 @@ def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
         raise calls.refusal(exc) from None
     except CallError as exc:  # DNS: recorded, as every connection failure is
         failure = exc
-    else:
+    values = {**calls.request_values(user, service, kind, path, outbound, token),
+              "status": None, "status_class": Call.StatusClass.FAILED, "elapsed_ms": 0.0,
+              "streamed": True, "error": _("The call was still in progress.")}
+    if failure is None:
         # The request goes out now, and the Call is written while the upstream works on it:
-        # the first token does not wait for the database.
+        # the first token does not wait for the database. sleep(0) hands the reader the
+        # interpreter at once, rather than when this thread next waits.
         relay = stream.Relay(outbound, target, deadline_s=service.timeout_s,
                              max_response_bytes=settings.EASPORTAL_MAX_RESPONSE_BYTES,
                              started=started, tick_s=TICK_S)
+        time.sleep(0)
     try:
-        call = _INSERT_CALL.create(
-            **calls.request_values(user, service, kind, path, outbound, token),
-            status=None, status_class=Call.StatusClass.FAILED, elapsed_ms=0.0, streamed=True,
-            error=_("The call was still in progress."))
+        call = _INSERT_CALL.create(**values)
     except BaseException:
         if relay is not None:
             relay.stop()
