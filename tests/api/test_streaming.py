@@ -268,3 +268,13 @@ def test_the_history_filters_streamed_calls(chat, bob):
     assert [call["streamed"] for call in whole] == [False]
     assert whole[0]["completion_tokens"] == 7  # a whole OpenAI answer's usage
     assert client.get("/api/calls?streamed=maybe").status_code == 400
+
+
+def test_nothing_compresses_the_stream(chat, bob):
+    # Compressing an event stream buffers it: the client would get pieces in bursts.
+    response = logged_in(bob).post(
+        f"/api/services/{chat.slug}/invoke",
+        json.dumps({"body": json.dumps({**CHAT, "stream": True}), "stream": True}),
+        content_type="application/json", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response.streaming and not response.has_header("Content-Encoding")
+    assert read_events(response)[-1][0] == "call"
