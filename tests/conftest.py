@@ -165,13 +165,34 @@ class RunningEmulator:
         return make_service(team, **{**values, **fields})
 
 
+def running(server):
+    port = server.effective_port
+    return RunningEmulator(url=f"http://127.0.0.1:{port}", port=port, app=server.application)
+
+
 @pytest.fixture(scope="session")
 def emulator():
     server, thread = eas_emulator.start_in_thread(
         services={**eas_emulator.DEMO_SERVICES, **TEST_SERVICES})
-    port = server.effective_port
-    yield RunningEmulator(url=f"http://127.0.0.1:{port}", port=port, app=server.application)
+    yield running(server)
     eas_emulator.stop(server, thread)
+
+
+@pytest.fixture
+def start_emulator():
+    """start_emulator(**settings of emulator.start_in_thread): an emulator of the test's own,
+    for other settings than the session's (a pace, few threads, services of its own), stopped
+    after the test."""
+    started = []
+
+    def start(**settings):
+        server, thread = eas_emulator.start_in_thread(**settings)
+        started.append((server, thread))
+        return running(server)
+
+    yield start
+    for server, thread in started:
+        eas_emulator.stop(server, thread)
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-import emulator as eas_emulator
 from services.models import Call
-from tests.helpers import log_in, make_service
+from tests.helpers import log_in
 
 SLOW_TOKEN = "slow-chat-token-0001"
 # A slow, thinking model: 5 tokens a second, the reasoning first.
@@ -19,19 +18,10 @@ SLOW_SERVICES = {"slow-chat": {"token": SLOW_TOKEN, "kind": "llm", "model": "Qwe
 LONG = " ".join(f"word{number}" for number in range(60))
 
 
-@pytest.fixture(scope="module")
-def slow_emulator():
-    server, thread = eas_emulator.start_in_thread(services=SLOW_SERVICES, tokens_per_s=5)
-    yield server
-    eas_emulator.stop(server, thread)
-
-
 @pytest.fixture
-def slow_chat(acme, slow_emulator):
-    return make_service(acme, slug="slow-chat", name="Slow Chat", kind="llm", vpc_endpoint="",
-                        public_endpoint=f"http://127.0.0.1:{slow_emulator.effective_port}"
-                                        "/api/predict/slow-chat",
-                        token=SLOW_TOKEN, default_path="/v1/chat/completions")
+def slow_chat(acme, start_emulator):
+    slow = start_emulator(services=SLOW_SERVICES, tokens_per_s=5)
+    return slow.service(acme, "slow-chat", name="Slow Chat")
 
 
 def open_chat(page, live_server, service):
@@ -146,7 +136,7 @@ def test_a_conversation_streams_with_figures_and_can_be_continued_edited_and_res
 
 
 def test_stop_keeps_the_partial_answer_and_the_call_is_recorded_as_stopped(
-        live_server, page, slow_chat, bob, slow_emulator):
+        live_server, page, slow_chat, bob):
     log_in(page, live_server, "bob")
     open_chat(page, live_server, slow_chat)
     expect(page.locator("#model-list")).to_have_value("Qwen3-32B")
