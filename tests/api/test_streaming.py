@@ -278,3 +278,16 @@ def test_nothing_compresses_the_stream(chat, bob):
         content_type="application/json", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
     assert response.streaming and not response.has_header("Content-Encoding")
     assert read_events(response)[-1][0] == "call"
+
+
+def test_a_stream_that_breaks_midway_is_recorded_with_what_arrived(chat, bob):
+    response = invoke(logged_in(bob), chat.slug, body=json.dumps({**CHAT, "stream": True}),
+                      headers={"Content-Type": "application/json",
+                               "X-Emulator-Break-After": "2"})
+    events = read_events(response)
+    call = events[-1][1]
+    assert (call["status"], call["error_kind"]) == (200, "broken")
+    assert "connection broke" in call["error"]
+    assert b'"content": "You ' in body_of(events) and b"[DONE]" not in body_of(events)
+    assert base64.b64decode(call["response_body_base64"]) == body_of(events)
+    assert call["completion_tokens"] == 2 and call["tokens_source"] == "chunks"
