@@ -101,6 +101,15 @@ except ValueError as exc:
 EASPORTAL_MAX_RESPONSE_BYTES = env_int("EASPORTAL_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
 # Calls older than this many days are removed by `manage.py prune_calls`; 0 keeps them all.
 EASPORTAL_HISTORY_DAYS = env_int("EASPORTAL_HISTORY_DAYS", 90)
+# Requests a minute that one personal key may make (the JSON API and the gateway together).
+EASPORTAL_KEY_RATE_PER_MIN = env_int("EASPORTAL_KEY_RATE_PER_MIN", 600)
+if EASPORTAL_KEY_RATE_PER_MIN < 1:
+    refuse_to_start("EASPORTAL_KEY_RATE_PER_MIN", "must be 1 or more.")
+# Where the keys' requests are counted when several processes serve: Redis if set (redis://...),
+# else the database.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    refuse_to_start("REDIS_URL", "must be redis://host:port/db (or rediss:// or unix://).")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

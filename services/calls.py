@@ -42,8 +42,8 @@ def translated(error: NetError) -> str:
 
 
 def refusal(error: Refused) -> Refusal:
-    extra = ({"size": error.params["size"], "limit": error.params["limit"]}
-             if error.status == 413 else {})
+    extra: dict[str, Any] = ({"size": error.params["size"], "limit": error.params["limit"]}
+                             if error.status == 413 else {})
     return Refusal(error.status, translated(error), **extra)
 
 
@@ -114,13 +114,17 @@ def call(user: Any, service: Service | str, request: CallRequest) -> Call:
 
 def record(user: Any, service: Service, kind: str, path: str,
            outbound: client.OutboundRequest, token: str,
-           response: client.Response | CallError) -> Call:
+           response: client.Response | CallError, source: str = "portal") -> Call:
     """The Call row, with every secret redacted; also when the connection failed."""
     figures = (metrics.answer_metrics(response.body, content_type(response.headers))
                if isinstance(response, client.Response) else metrics.Figures())
-    return _INSERT_CALL.create(
-        **request_values(user, service, kind, path, outbound, token),
-        **response_values(response, token, figures))
+    return insert_call(**request_values(user, service, kind, path, outbound, token, source),
+                       **response_values(response, token, figures))
+
+
+def insert_call(**values: Any) -> Call:
+    """Call.objects.create(**values), with its INSERT compiled once (services/compiled.py)."""
+    return _INSERT_CALL.create(**values)
 
 
 def content_type(headers: dict[str, str]) -> str:
@@ -128,9 +132,11 @@ def content_type(headers: dict[str, str]) -> str:
 
 
 def request_values(user: Any, service: Service, kind: str, path: str,
-                   outbound: client.OutboundRequest, token: str) -> dict[str, Any]:
-    """What a Call keeps of the request and whose it was, redacted."""
+                   outbound: client.OutboundRequest, token: str,
+                   source: str = "portal") -> dict[str, Any]:
+    """What a Call keeps of the request, whose it was and how it came, redacted."""
     return {
+        "source": source,
         "team": service.team, "service": service, "service_slug": service.slug,
         "service_name": service.name, "user": user, "username": user.get_username(),
         "endpoint": kind, "method": outbound.method, "path": redact_text(path, token),

@@ -10,13 +10,16 @@ from typing import Any
 
 
 class Refusal(Exception):
-    """status: 400 invalid, 403 visible but not allowed, 404 unknown or not visible, 409 conflict,
-    413 too large. message: translated already (a str or a lazy translation). extra: further
-    JSON keys for the API's answer, such as size and limit for a 413."""
+    """status: 400 invalid, 401 no valid credentials, 403 visible but not allowed, 404 unknown
+    or not visible, 409 conflict, 413 too large, 429 too many requests. message: translated
+    already (a str or a lazy translation). headers: for the HTTP answer (Retry-After). extra:
+    further JSON keys for the API's answer, such as size and limit for a 413."""
 
-    def __init__(self, status: int, message: Any, **extra: Any) -> None:
+    def __init__(self, status: int, message: Any, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         self.status = status
         self.message = message
+        self.headers = headers or {}
         self.extra = extra
         super().__init__(message)
 

@@ -22,7 +22,7 @@ MAX_LIMIT = 200
 LIST_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
                "endpoint", "method", "path", "url", "status", "status_class", "elapsed_ms",
                "response_size", "response_truncated", "error", "streamed", "stopped",
-               "ttft_ms", "tpot_ms", "completion_tokens")
+               "ttft_ms", "tpot_ms", "completion_tokens", "source")
 
 
 class CallFilter(forms.Form):

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from services import access, calls, metrics
-from services.compiled import CompiledInsert
 from services.models import Call, Service, host_policy
 from services.net import client, stream
 from services.net.errors import CallError, Refused, gettext_noop
@@ -27,7 +26,6 @@ from services.net.errors import CallError, Refused, gettext_noop
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25
-_INSERT_CALL = CompiledInsert(Call)
 # Events for the caller: ("head", {"status", "headers"}), ("data", {"text"} or {"base64"}),
 # ("ping", None) and, last, ("call", Call).
 Event = tuple[str, Any]
@@ -60,7 +58,7 @@ def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
                              started=started, tick_s=TICK_S)
         time.sleep(0)
     try:
-        call = _INSERT_CALL.create(**values)
+        call = calls.insert_call(**values)
     except BaseException:
         if relay is not None:
             relay.stop()
@@ -78,7 +76,7 @@ class StreamedCall:
         self.failure = failure
         self.started = started
         self.finished = False
-        self._answer = _Answer(token)
+        self._answer = Answer(token)
 
     def events(self) -> Iterator[Event]:
         """The caller's events; closing the generator stops the call (recorded as stopped)."""
@@ -86,11 +84,23 @@ class StreamedCall:
             assert self.failure is not None
             yield "call", self._finish(self.failure, metrics.Figures())
             return
-        upstream, answer = self.relay.events(), self._answer
+        upstream, answer, text = self.relay.events(), self._answer, TextPieces()
         try:
             for event in upstream:
-                yield from answer.take(event)
-            yield from answer.flush()
+                if isinstance(event, stream.Idle):
+                    yield "ping", None
+                elif isinstance(event, stream.Head):
+                    answer.head = event
+                    yield "head", {"status": event.status, "headers": answer.headers()}
+                elif isinstance(event, stream.Piece):
+                    data = text.encode(answer.relay(event))
+                    if data:
+                        yield "data", data
+                else:
+                    answer.end = event
+            data = text.encode(answer.flush(), final=True)
+            if data:
+                yield "data", data
         except GeneratorExit:  # the caller went away: the upstream first, then the record
             self.close()
             raise
@@ -129,8 +139,9 @@ class StreamedCall:
         return self.call
 
 
-class _Answer:
-    """What the caller is handed and what the Call keeps, built as the pieces arrive."""
+class Answer:
+    """An answer relayed piece by piece: what the caller is handed (the token taken out) and
+    what the Call keeps, built as the pieces arrive. The gateway relays with it too."""
 
     def __init__(self, token: str) -> None:
         self.head: stream.Head | None = None
@@ -138,29 +149,21 @@ class _Answer:
         self.body = bytearray()
         self.metrics = metrics.StreamMetrics()
         self.redactor = Redactor(token)
-        self.text = TextPieces()
 
-    def take(self, event: stream.Event) -> Iterator[Event]:
-        if isinstance(event, stream.Idle):
-            yield "ping", None
-        elif isinstance(event, stream.Head):
-            self.head = event
-            headers = {name: calls.redact_text(value, self.redactor.token)
-                       for name, value in event.headers.items()}
-            yield "head", {"status": event.status, "headers": headers}
-        elif isinstance(event, stream.Piece):
-            self.body += event.data
-            self.metrics.feed(event.data, event.at_ms)
-            data = self.text.encode(self.redactor.feed(event.data))
-            if data:
-                yield "data", data
-        else:
-            self.end = event
+    def headers(self) -> dict[str, str]:
+        assert self.head is not None
+        return {name: calls.redact_text(value, self.redactor.token)
+                for name, value in self.head.headers.items()}
 
-    def flush(self) -> Iterator[Event]:
-        data = self.text.encode(self.redactor.flush(), final=True)
-        if data:
-            yield "data", data
+    def relay(self, piece: stream.Piece) -> bytes:
+        """What of the piece to hand on now."""
+        self.body += piece.data
+        self.metrics.feed(piece.data, piece.at_ms)
+        return self.redactor.feed(piece.data)
+
+    def flush(self) -> bytes:
+        """What was held back, at the end."""
+        return self.redactor.flush()
 
     def figures(self) -> metrics.Figures:
         figures = self.metrics.figures()

@@ -6,6 +6,7 @@ what the connection guard of tests/conftest.py decides with.
 Test modules import from here, never from each other nor from a conftest.py."""
 
 import _socket
+import contextlib
 import errno
 import ipaddress
 import json
@@ -15,10 +16,12 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -221,6 +224,34 @@ def assert_readable(error):
     assert text == error.message % error.params
     assert "%(" not in text and text.endswith(".")
     assert not any(ord(char) < 32 for char in text)
+
+
+def all_table_text():
+    """Every row of every table, as text: what a database dump would show."""
+    dump = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            dump.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(dump)
+
+
+@contextlib.contextmanager
+def predict_client(endpoint, service_name, token, custom_url=""):
+    """Alibaba's eas-prediction SDK, ready to predict, and put away after."""
+    with warnings.catch_warnings():
+        # Its generated protobuf modules call descriptor functions that protobuf deprecates.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from eas_prediction import PredictClient
+
+    client = PredictClient(endpoint, service_name, custom_url=custom_url)
+    client.set_token(token)
+    client.set_retry_count(1)  # it retries a 500 by itself otherwise
+    client.init()
+    try:
+        yield client
+    finally:
+        client.destroy()  # ends the endpoint-sync thread that init() started
 
 
 # Processes and ports

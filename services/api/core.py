@@ -1,5 +1,5 @@
-"""What every route of the JSON API shares (docs/api.md): the session (or, later, key)
-authentication with Django's CSRF check, the UTF-8 JSON parser, and the error handlers that
+"""What every route of the JSON API shares (docs/api.md): authentication by personal key or by
+the session with Django's CSRF check, the UTF-8 JSON parser, and the error handlers that
 make every refusal {"detail": "<one readable sentence>"}. services/api/urls.py builds the API
 from these and the routers (teams.py, services.py, calls.py, snippets.py)."""
 
@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
-from ninja.security import SessionAuth
+from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
+from services import keys
 from services.api import schemas
 from services.errors import Refusal
 from services.net.limits import GATEWAY_BODY_LIMIT
@@ -28,9 +29,29 @@ from services.net.limits import GATEWAY_BODY_LIMIT
 log = logging.getLogger(__name__)
 
 LOGGED_OUT = gettext_lazy(
-    "Log in first: the API uses the session of the login page, /accounts/login/.")
+    "Log in first: send Authorization: Bearer <your personal key>, or use the session of the "
+    "login page, /accounts/login/.")
 # The error answers each route declares in the OpenAPI document.
 ERRORS = {status: schemas.ErrorOut for status in (400, 401, 403, 404, 409)}
+
+
+class PersonalKey(HttpBearer):
+    """Authorization: Bearer <personal key>: the key's owner, with the rights they have now,
+    and no CSRF check (a key is not sent by a browser on its own). A request that names a key
+    that does not open is 401, even with a session."""
+
+    def authenticate(self, request, token):
+        user = keys.authenticate(token)
+        request.user = user
+        request.personal_key = True
+        return user
+
+
+def require_session(request, action):
+    """Some things only a person at the portal may do: 403 for a request made with a key."""
+    if getattr(request, "personal_key", False):
+        raise Refusal(403, _("A personal key cannot %(action)s: log in to the portal.")
+                      % {"action": action})
 
 
 class SessionCookie(SessionAuth):
@@ -98,7 +119,10 @@ def install_error_handlers(api):
 
     @api.exception_handler(Refusal)
     def refused(request, exc):
-        return error(request, exc.status, exc.message, **exc.extra)
+        response = error(request, exc.status, exc.message, **exc.extra)
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
 
     @api.exception_handler(AuthenticationError)
     def logged_out(request, exc):

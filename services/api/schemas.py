@@ -190,6 +190,7 @@ class CallOut(Schema):
     completion_tokens: int | None
     tokens_source: Literal["usage", "chunks"] | None
     finish_reason: str | None
+    source: str = Field(description="portal, gateway, run or probe: how the call came.")
 
 
 class CallPage(Schema):
@@ -267,6 +268,7 @@ def call_out(call, team_slug):
         "tpot_ms": call.tpot_ms, "prompt_tokens": call.prompt_tokens,
         "completion_tokens": call.completion_tokens,
         "tokens_source": call.tokens_source or None, "finish_reason": call.finish_reason or None,
+        "source": call.source,
     }
 
 
@@ -275,3 +277,31 @@ def _text(data):
         return data.decode()
     except UnicodeDecodeError:
         return None
+
+
+class KeyIn(Input):
+    name: Text = Field(max_length=100)
+    expires_at: datetime | None = Field(None, description="ISO 8601; null: never.")
+
+
+class KeyOut(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The key's first characters, to tell keys apart.")
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The key itself: shown this once, never again.")
+
+
+def _utc(value):
+    return value.astimezone(UTC) if value else None
+
+
+def key_out(key):
+    return {"id": key.pk, "name": key.name, "prefix": key.prefix,
+            "created_at": _utc(key.created_at), "last_used_at": _utc(key.last_used_at),
+            "expires_at": _utc(key.expires_at)}

@@ -16,10 +16,11 @@ from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from services.api import calls, services, snippets, teams
+from services.api import calls, keys, services, snippets, teams
 from services.api.core import (
     API,
     LOGGED_OUT,
+    PersonalKey,
     SessionCookie,
     UTF8Parser,
     install_error_handlers,
@@ -28,15 +29,17 @@ from services.api.core import (
 )
 
 api = API(
-    title="easportal API", version="1", urls_namespace="api", auth=SessionCookie(),
+    title="easportal API", version="1", urls_namespace="api",
+    auth=[PersonalKey(), SessionCookie()],
     parser=UTF8Parser(),
     docs_decorator=logged_in_or_401,
-    description="Log in at /accounts/login/; the session cookie authenticates every call, and "
-                "unsafe methods carry X-CSRFToken with the csrftoken cookie's value (over "
-                "HTTPS, Django's CSRF check also wants a Referer or Origin of this site).",
+    description="Send Authorization: Bearer <personal key> (made at /account/keys/), or log "
+                "in at /accounts/login/ and send the session cookie; with the session, unsafe "
+                "methods carry X-CSRFToken with the csrftoken cookie's value (over HTTPS, "
+                "Django's CSRF check also wants a Referer or Origin of this site).",
 )
 install_error_handlers(api)
-for area in (teams, services, calls, snippets):
+for area in (teams, services, calls, snippets, keys):
     api.add_router("", area.router)
 
 

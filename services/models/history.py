@@ -21,6 +21,12 @@ class Call(models.Model):
         SERVER_ERROR = "5xx", "5xx"
         FAILED = "failed", _("failed")
 
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("portal")
+        GATEWAY = "gateway", _("gateway")
+        RUN = "run", _("capacity run")
+        PROBE = "probe", _("probe")
+
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="calls")
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="calls")
@@ -61,6 +67,10 @@ class Call(models.Model):
     # Where completion_tokens came from: "usage" (the answer said) or "chunks" (counted).
     tokens_source = models.CharField(max_length=8, blank=True, default="", db_default="")
     finish_reason = models.CharField(max_length=32, blank=True, default="", db_default="")
+    # How the call came: the portal's pages and API, the gateway (/gw/), a capacity run or a
+    # probe.
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.PORTAL,
+                              db_default=Source.PORTAL)
 
     class Meta:
         ordering = ["-id"]
@@ -108,10 +118,13 @@ class Call(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Something worth knowing later who did: for now, a snippet exported with the real token."""
+    """Something worth knowing later who did: a snippet exported with the real token, a
+    personal key made or revoked."""
 
     class Action(models.TextChoices):
         TOKEN_EXPORT = "token_export", _("Snippet exported with the real token")
+        KEY_CREATED = "key.created", _("API key created")
+        KEY_REVOKED = "key.revoked", _("API key revoked")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,

@@ -100,12 +100,25 @@ def _read(events: "queue.SimpleQueue[Event]", request: client.OutboundRequest,
     except CallError as exc:
         events.put(End(0, False, exc.elapsed_ms, failure=exc))
         return
+    events.put(head_of(opened))
+    for event in pieces(opened, request.method, limit):
+        events.put(event)
+
+
+def head_of(opened: client.Opened) -> Head:
     status, reason, headers, declared = opened.head()
-    events.put(Head(status, reason, headers, declared))
-    size, truncated, error, error_kind = 0, False, "", ""
+    return Head(status, reason, headers, declared)
+
+
+def pieces(opened: client.Opened, method: str, limit: int) -> Generator[Piece | End, None, None]:
+    """The answer's body, a Piece as each read returns, then End; kept up to limit bytes. The
+    connection is given back, or closed, when the answer ends or the deadline stops it."""
+    deadline, started = opened.deadline, opened.started
+    size, truncated, error, error_kind, whole = 0, False, "", "", method == "HEAD"
     try:
-        while request.method != "HEAD":
+        while method != "HEAD":
             data = opened.raw.read1(CHUNK_BYTES, decode_content=True)
+            whole = not data
             # A shut socket ends a read that waits, but an upstream that goes on sending is
             # still read from on Linux: the deadline and a stop are checked at every piece.
             if not data or deadline.cancelled:
@@ -115,8 +128,8 @@ def _read(events: "queue.SimpleQueue[Event]", request: client.OutboundRequest,
                 break
             size += len(data)
             room = limit - (size - len(data))
-            events.put(Piece(data[:room] if room < len(data) else data,
-                             (time.perf_counter() - started) * 1000))
+            yield Piece(data[:room] if room < len(data) else data,
+                        (time.perf_counter() - started) * 1000)
             if size > limit:
                 truncated = True
                 break
@@ -126,5 +139,6 @@ def _read(events: "queue.SimpleQueue[Event]", request: client.OutboundRequest,
         if not deadline.cancelled:
             error_kind, error = opened.failure(exc)
     finally:
-        opened.release(reusable=not (truncated or error or deadline.cancelled))
-    events.put(End(size, truncated, opened.elapsed_ms(), error, error_kind))
+        # Reused only when read to its end: a consumer that stopped left data on the wire.
+        opened.release(reusable=whole and not (error or deadline.cancelled))
+    yield End(size, truncated, opened.elapsed_ms(), error, error_kind)

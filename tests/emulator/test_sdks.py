@@ -2,7 +2,6 @@
 eas_emulator command run as its own process."""
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import io
@@ -19,24 +18,12 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from tests.helpers import free_port, wait_for_port
+from tests.helpers import free_port, predict_client, wait_for_port
 
 with warnings.catch_warnings():
     # Its generated protobuf modules call descriptor functions that protobuf deprecates.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from eas_prediction import PredictClient, PredictException, StringRequest
-
-
-@contextlib.contextmanager
-def predict_client(endpoint, service_name, token, custom_url=""):
-    client = PredictClient(endpoint, service_name, custom_url=custom_url)
-    client.set_token(token)
-    client.set_retry_count(1)  # it retries a 500 by itself otherwise
-    client.init()
-    try:
-        yield client
-    finally:
-        client.destroy()  # ends the endpoint-sync thread that init() started
+    from eas_prediction import PredictException, StringRequest
 
 
 def test_the_eas_sdk_signs_its_requests_and_gets_through(emulator, emulator_received):

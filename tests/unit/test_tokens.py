@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from services import tokens
 from services.models import Service
-from tests.helpers import EAS_PUBLIC, TOKEN, logged_in, make_service
+from tests.helpers import EAS_PUBLIC, TOKEN, all_table_text, logged_in, make_service
 
 OTHER_KEY = base64.urlsafe_b64encode(b"o" * 32).decode()
 THIRD_KEY = base64.urlsafe_b64encode(b"t" * 32).decode()
@@ -24,16 +24,6 @@ def create_through_the_form(client, team, token=TOKEN, slug="chat"):
         "default_method": "POST", "default_path": "/v1/chat/completions", "timeout_s": "60",
         "token": token,
     })
-
-
-def all_table_text():
-    """Every row of every table, as text: what a database dump would show."""
-    dump = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
-            dump.extend(repr(row) for row in cursor.fetchall())
-    return "\n".join(dump)
 
 
 def test_it_encrypts_and_decrypts():
