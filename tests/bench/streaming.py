@@ -5,7 +5,8 @@ against the emulator's demo-chat service through a portal served as `make run` s
   (e) a 20-chunk stream paced 40 ms apart: over how long its pieces reach the client;
   (f) 64 concurrent streams of 2 s each: all complete, with the right token counts, and the
       history page's p95 while they run;
-  (g) after the client goes away (what Stop does), when the upstream sees the connection close.
+  (g) after the client goes away (what Stop does), when the upstream sees the connection close;
+  (i) as (d), through the gateway (/gw/) with a personal key.
 """
 
 import json
@@ -91,6 +92,33 @@ def first_token_added(target, emulator):
                           f"{max(p - d for d, p in pairs):.2f}"}
 
 
+def gateway_first_token(target, body, pace):
+    """ms from sending to the first piece with content, through the gateway as an SDK sends."""
+    started = time.perf_counter()
+    with target.gateway.post(target.gateway_url + "/chat/v1/chat/completions", data=body,
+                             stream=True, timeout=30,
+                             headers={"Content-Type": "application/json",
+                                      PACE: str(pace)}) as response:
+        text = ""
+        for piece in response.iter_content(chunk_size=None):
+            text += piece.decode()
+            if CONTENT.search(text):
+                return (time.perf_counter() - started) * 1000
+    raise AssertionError("no content through the gateway")
+
+
+def gateway_first_token_added(target, emulator):
+    """(i): as (d), through the gateway."""
+    body, pace = chat_body(4), 100
+    for _ in range(5):
+        direct_first_token(emulator, body, pace)
+        gateway_first_token(target, body, pace)
+    pairs = [(direct_first_token(emulator, body, pace), gateway_first_token(target, body, pace))
+             for _ in range(TTFT_STREAMS)]
+    return {"gateway ttft added": f"{statistics.median(g - d for d, g in pairs):.2f} / "
+                                  f"{max(g - d for d, g in pairs):.2f}"}
+
+
 def spread(target):
     """(e): 20 content chunks paced 40 ms apart, as they reach the client."""
     arrivals = [arrived for kind, data, arrived in portal_events(
@@ -166,14 +194,16 @@ def stop_delays(target, emulator):
 
 
 def measure(target, emulator):
-    return (first_token_added(target, emulator) | spread(target) | concurrent_streams(target)
-            | stop_delays(target, emulator))
+    return (first_token_added(target, emulator) | gateway_first_token_added(target, emulator)
+            | spread(target) | concurrent_streams(target) | stop_delays(target, emulator))
 
 
 ROWS = [
     ("ttft direct", "(d) time to first token, direct to the emulator, median ms"),
     ("ttft added", "(d) **added by the portal** to the time to first token, median / max ms over "
                    "50 streams (target at most 5 median)"),
+    ("gateway ttft added", "(i) the same through the gateway: added to the time to first "
+                           "token, median / max ms (target at most 5 median)"),
     ("spread", "(e) a 20-chunk stream paced 40 ms apart, as the client got it (target: over "
                "about 760 ms, not one burst)"),
     ("concurrent", "(f) 64 concurrent streams of 2 s each (target: all complete, right token "
