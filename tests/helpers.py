@@ -126,6 +126,9 @@ ROUTES = [
     ("get", "/api/calls/1", None),
     ("get", "/api/calls/1/snippet", None),
     ("post", "/api/snippet", {"service": "chat"}),
+    ("get", "/api/keys", None),
+    ("post", "/api/keys", {"name": "ci"}),
+    ("delete", "/api/keys/1", None),
     ("get", "/api/openapi.json", None),
 ]
 OBJECT_ROUTES = [route for route in ROUTES if "/acme" in route[1] or "/chat" in route[1]]

@@ -16,7 +16,9 @@ from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from services.api import calls, keys, services, snippets, teams
+from services import keys
+from services.api import calls, services, snippets, teams
+from services.api import keys as key_routes
 from services.api.core import (
     API,
     LOGGED_OUT,
@@ -27,6 +29,7 @@ from services.api.core import (
     json_error,
     logged_in_or_401,
 )
+from services.errors import Refusal
 
 api = API(
     title="easportal API", version="1", urls_namespace="api",
@@ -39,8 +42,22 @@ api = API(
                 "Django's CSRF check also wants a Referer or Origin of this site).",
 )
 install_error_handlers(api)
-for area in (teams, services, calls, snippets, keys):
+for area in (teams, services, calls, snippets, key_routes):
     api.add_router("", area.router)
+
+
+def _signed_in(request):
+    """A logged-in session, or a personal key that opens (counted like any request)."""
+    if request.user.is_authenticated:
+        return True
+    scheme, _space, credential = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    try:
+        request.user = keys.authenticate(credential.strip())
+    except Refusal:
+        return False
+    return True
 
 
 def _api_view(view):
@@ -51,7 +68,7 @@ def _api_view(view):
         except Http404:  # ninja's view of /api/ itself
             response = json_error(404, _("Not found: the API's routes are listed at "
                                          "/api/docs."))
-        if response.status_code in (404, 405) and not request.user.is_authenticated:
+        if response.status_code in (404, 405) and not _signed_in(request):
             return json_error(401, LOGGED_OUT)
         if response.status_code == 405 and not response["Content-Type"].startswith(
                 "application/json"):
@@ -67,7 +84,7 @@ def _api_view(view):
 
 @csrf_exempt
 def _unknown_route(request):
-    if not request.user.is_authenticated:
+    if not _signed_in(request):
         return json_error(401, LOGGED_OUT)
     return json_error(404, _("Not found: the API's routes are listed at /api/docs."))
 

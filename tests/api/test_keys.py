@@ -122,3 +122,10 @@ def test_an_expiry_is_kept(bob):
 
 def test_logged_out_and_keyless_is_401():
     assert Client().get("/api/keys").status_code == 401
+
+
+def test_with_a_key_an_unknown_route_or_method_is_404_or_405_not_401(bob):
+    raw = make_key(bob)
+    assert Client().get("/api/no/such/route", **bearer(raw)).status_code == 404
+    assert Client().put("/api/keys", **bearer(raw)).status_code == 405
+    assert Client().get("/api/no/such/route").status_code == 401

@@ -240,6 +240,8 @@ def test_the_openapi_document_lists_every_route(alice):
         "/api/calls/{id}": ["get"],
         "/api/calls/{id}/snippet": ["get"],
         "/api/snippet": ["post"],
+        "/api/keys": ["get", "post"],
+        "/api/keys/{id}": ["delete"],
     }
     assert "token" not in response.json()["components"]["schemas"]["ServiceOut"]["properties"]
 
