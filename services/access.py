@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from services.compiled import CompiledQuery
 from services.errors import Refusal
-from services.models import Call, Membership, Role, Service, Team
+from services.models import ApiKey, Call, Membership, Role, Service, Team
 
 # A logged-in user, an AnonymousUser, or a stand-in with pk, is_authenticated, is_superuser.
 User = Any
@@ -116,6 +116,20 @@ def service_of(user: User, call: Call) -> Service | None:
     if call.service_id is None:
         return None
     return services(user).select_related("team").filter(pk=call.service_id).first()
+
+
+def own_key(user: User, key_id: int) -> ApiKey:
+    """A personal key of the user's that is not revoked. Keys are personal: nobody else, not
+    even a superuser, sees or revokes one, and another's key answers like a missing one."""
+    found = ApiKey.objects.filter(pk=key_id, user_id=user.pk, revoked_at__isnull=True).first()
+    if found is None:
+        raise Refusal(404, _("You have no key %(id)s.") % {"id": key_id})
+    return found
+
+
+def own_keys(user: User) -> QuerySet:
+    """The user's keys that are not revoked, newest first (expired ones included)."""
+    return ApiKey.objects.filter(user_id=user.pk, revoked_at__isnull=True)
 
 
 def member(team: Team, username: str) -> Membership:

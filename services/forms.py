@@ -1,10 +1,13 @@
+from datetime import datetime, time, timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services import access, tokens
-from services.models import Role, Service, Team
+from services.models import ApiKey, Role, Service, Team
 
 
 class ServiceForm(forms.ModelForm):
@@ -126,3 +129,37 @@ class MemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class KeyForm(forms.Form):
+    """A new personal key: a name, and the day it stops working, if any. The key expires at the
+    start (00:00) of that day in the portal's time zone (TIME_ZONE), so the day shown in the
+    list of keys is the day entered, and the first day it no longer works."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=ApiKey._meta.get_field("name").max_length,
+        help_text=_("What will use it, such as a script, a CI job or a machine."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    expires = forms.DateField(
+        label=_("Expires on"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires"].help_text = _(
+            "Optional. The key stops working at 00:00 on this day (%(zone)s); leave it empty "
+            "for a key that does not expire.") % {"zone": timezone.get_default_timezone_name()}
+        # The date picker offers the days the form accepts; the check below is the rule.
+        tomorrow = timezone.localdate(timezone=timezone.get_default_timezone()) + timedelta(1)
+        self.fields["expires"].widget.attrs["min"] = tomorrow.isoformat()
+
+    def clean_expires(self):
+        day = self.cleaned_data["expires"]
+        if day is None:
+            return None
+        zone = timezone.get_default_timezone()
+        # Compared as days first: no aware arithmetic on dates at the ends of the calendar.
+        if day <= timezone.localdate(timezone=zone):
+            raise forms.ValidationError(
+                _("Choose a day after today: the key stops working as that day begins."))
+        return timezone.make_aware(datetime.combine(day, time.min), zone)

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from services.views import builder, chat, health, history, services, teams
+from services.views import builder, chat, health, history, keys, services, teams
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="service_list"), name="home"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("calls/", history.call_list, name="call_list"),
     path("calls/<int:id>/", history.call_detail, name="call_detail"),
     path("calls/<int:id>/send-again/", history.call_send_again, name="call_send_again"),
+    path("account/keys/", keys.key_list, name="account_keys"),
+    path("account/keys/<int:id>/revoke/", keys.key_revoke, name="account_key_revoke"),
     path("teams/", teams.team_list, name="team_list"),
     path("teams/new/", teams.team_create, name="team_create"),
     path("teams/<slug:slug>/", teams.team_detail, name="team_detail"),

@@ -24,3 +24,25 @@ export function parseJsonOrNull(raw) {
     return null;
   }
 }
+
+// Puts text on the clipboard and resolves to whether that worked. The clipboard API exists only
+// in secure contexts (https, localhost); on plain http a selected textarea and the copy command
+// still work. The textarea takes the focus while selected: it goes back to focusAfter.
+export function copyText(text, focusAfter) {
+  function throughTextarea() {
+    var area = document.createElement("textarea"), copied = false;
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "copy-buffer";
+    document.body.append(area);
+    area.select();
+    try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+    area.remove();
+    if (focusAfter) focusAfter.focus();
+    return copied;
+  }
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    return navigator.clipboard.writeText(text).then(function () { return true; }, throughTextarea);
+  }
+  return Promise.resolve(throughTextarea());
+}

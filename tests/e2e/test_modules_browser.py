@@ -15,11 +15,12 @@ EXPORTS = {
     "highlight": ["render", "tokens"],
     "hints": ["keyFor", "show"],
     "join": ["joinUrl", "refusalText"],
+    "keys": [],
     "response": ["render", "renderCall", "renderHeaders", "renderStatus", "showBodyView"],
     "snippets": [],
     "stream": ["eventParser", "openaiAssembler", "streamInvoke"],
     "stream_panel": ["open"],
-    "util": ["byId", "format", "parseJsonOrNull", "readJson"],
+    "util": ["byId", "copyText", "format", "parseJsonOrNull", "readJson"],
 }
 HASHED_MODULE = re.compile(r".*/static/js/(\w+)\.[0-9a-f]{12}\.js")
 NO_GLOBALS = "Object.keys(window).filter(name => /^Eas/.test(name))"
@@ -62,8 +63,9 @@ def test_the_builder_page_loads_its_modules_once_each(live_server, page, service
     open_builder(page, live_server, service)
     # The snippet panel's tab has its snippet once snippets.js has the builder's form to read.
     expect(page.locator("#snippet-body code")).to_contain_text(service.public_endpoint)
-    # Every module but the chat playground's, which is its own page's alone.
-    assert module_names(requested) == sorted(name for name in EXPORTS if name != "chat")
+    # Every module but the chat playground's and the keys page's, each its own page's alone.
+    assert module_names(requested) == sorted(name for name in EXPORTS
+                                             if name not in ("chat", "keys"))
     assert page.evaluate(NO_GLOBALS) == []
     assert page.csp_errors == []
 
