@@ -95,8 +95,8 @@ def _openai_example(base, service):
     except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, too deep
         model = None
     lines = ["import os", "", "from openai import OpenAI", "",
-             f'client = OpenAI(base_url={_py(base + "/v1")}, '
-             f'api_key=os.environ["{KEY_VARIABLE}"])']
+             "client = OpenAI(", f'    base_url={_py(base + "/v1")},',
+             f'    api_key=os.environ["{KEY_VARIABLE}"],', ")"]
     if not isinstance(model, str):
         lines.append("model = client.models.list().data[0].id  # the service's first model")
     lines += ["response = client.chat.completions.create(",
