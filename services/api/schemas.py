@@ -142,19 +142,22 @@ class InvokeIn(Input):
                                             "relayed as it arrives (docs/api.md, Streaming).")
 
 
+SNIPPET_TOKEN_MODES = ("One of: " + ", ".join(snippets.TOKEN_MODES)
+                       + "; real is for the team's maintainers, and recorded; key calls the "
+                       "portal's gateway with the personal key in $EASPORTAL_KEY.")
+
+
 class SnippetIn(InvokeIn):
     """A request not sent, as an invoke body, and the snippet wanted for it."""
 
     service: Text = Field(description="The service's slug.")
     lang: Text = Field("curl", description="One of: " + ", ".join(snippets.NAMES))
-    token: Text = Field("env", description="One of: " + ", ".join(snippets.TOKEN_MODES)
-                        + "; real is for the team's maintainers, and recorded.")
+    token: Text = Field("env", description=SNIPPET_TOKEN_MODES)
 
 
 class SnippetQuery(Schema):
     lang: str = Field("curl", description="One of: " + ", ".join(snippets.NAMES))
-    token: str = Field("env", description="One of: " + ", ".join(snippets.TOKEN_MODES)
-                       + "; real is for the team's maintainers, and recorded.")
+    token: str = Field("env", description=SNIPPET_TOKEN_MODES)
 
 
 class CallOut(Schema):

@@ -1,5 +1,7 @@
 """Snippets as text/plain, for a call in history or for a request not sent (docs/api.md,
-"Snippets"). The real token goes only to maintainers, and every such export is recorded."""
+"Snippets"). The real token goes only to maintainers, and every such export is recorded. A
+snippet in key mode calls this portal's gateway, at the address the request came to; it
+reveals no secret, so any member may have one."""
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -23,8 +25,11 @@ SNIPPET_OPENAPI = {"responses": {200: {
 REAL_TOKEN = gettext_lazy("export snippets with the real token")
 
 
-def _snippet_response(user, snippet_request, lang, token_mode, service=None, call=None):
+def _snippet_response(request, snippet_request, lang, token_mode, service=None, call=None):
     """The snippet as text/plain; service: whose token a real-token export reads (checked)."""
+    user = request.user
+    if token_mode == "key":  # 400 for a request the gateway cannot send
+        snippet_request = snippets.via_gateway(snippet_request, request.build_absolute_uri("/"))
     reason = snippets.unavailable_reason(snippet_request, lang)
     if reason:
         raise Refusal(400, reason, unavailable=lang)
@@ -66,11 +71,12 @@ def _check_choice(lang, token_mode):
 @router.get("/calls/{int:id}/snippet", response={200: None, **ERRORS},
             openapi_extra=SNIPPET_OPENAPI)
 def call_snippet(request, id: int, query: Query[schemas.SnippetQuery]):
-    """The call as a ready-to-run snippet; `token=real` is for maintainers, and recorded."""
+    """The call as a ready-to-run snippet; `token=real` is for maintainers, and recorded;
+    `token=key` calls the portal's gateway with a personal key."""
     call = access.call(request.user, id)
     _check_choice(query.lang, query.token)
     service = _exportable_service(request.user, call) if query.token == "real" else None
-    return _snippet_response(request.user, snippets.from_call(call), query.lang, query.token,
+    return _snippet_response(request, snippets.from_call(call), query.lang, query.token,
                              service=service, call=call)
 
 
@@ -83,6 +89,6 @@ def request_snippet(request, payload: schemas.SnippetIn):
     if payload.token == "real":
         access.require_maintainer(request.user, service.team, REAL_TOKEN)
     snippet_request = snippets.from_request(service, call_request(payload))
-    return _snippet_response(request.user, snippet_request, payload.lang, payload.token,
+    return _snippet_response(request, snippet_request, payload.lang, payload.token,
                              service=service)
 

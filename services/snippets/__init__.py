@@ -6,20 +6,23 @@ One normalized request (request.py's SnippetRequest) is made from a request not 
 targets themselves) renders it with a template under templates/services/snippets/, its values
 quoted by quoting.py. A snippet sends exactly the request's method, URL, headers and body bytes,
 plus Authorization according to the token mode; clients may add a User-Agent or Accept of
-their own. The contract is in docs/api.md ("Snippets").
+their own. In key mode the same request goes to the portal's gateway (via_gateway()) with a
+personal key. The contract is in docs/api.md ("Snippets").
 """
 
 from services.snippets.render import check_token_mode, render, target, unavailable_reason
 from services.snippets.request import (
+    KEY_ENV,
     TOKEN_ENV,
     TOKEN_MODES,
     TOKEN_PLACEHOLDER,
     SnippetRequest,
     from_call,
     from_request,
+    via_gateway,
 )
 from services.snippets.targets import NAMES, TARGETS, Target
 
-__all__ = ["NAMES", "TARGETS", "TOKEN_ENV", "TOKEN_MODES", "TOKEN_PLACEHOLDER", "SnippetRequest",
-           "Target", "check_token_mode", "from_call", "from_request", "render", "target",
-           "unavailable_reason"]
+__all__ = ["KEY_ENV", "NAMES", "TARGETS", "TOKEN_ENV", "TOKEN_MODES", "TOKEN_PLACEHOLDER",
+           "SnippetRequest", "Target", "check_token_mode", "from_call", "from_request", "render",
+           "target", "unavailable_reason", "via_gateway"]

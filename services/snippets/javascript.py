@@ -4,7 +4,7 @@ lists every target)."""
 from django.utils.translation import gettext as _
 
 from services.snippets.quoting import js_body, js_str
-from services.snippets.request import TOKEN_ENV, headers_of, query_of
+from services.snippets.request import headers_of, query_of
 
 # fetch (JavaScript)
 
@@ -19,12 +19,15 @@ def fetch_reason(request):
 
 def fetch_context(request, token):
     headers = [(js_str(name), js_str(value)) for name, value in headers_of(request)]
-    headers.append((js_str("Authorization"),
-                    f"process.env.{TOKEN_ENV}" if token.from_env else js_str(token.literal)))
+    if token.from_env:
+        value = ('"Bearer " + ' if token.is_key else "") + f"process.env.{token.env_var}"
+    else:
+        value = js_str(token.literal)
+    headers.append((js_str("Authorization"), value))
     return {"url": js_str(request.url), "method": js_str(request.method), "headers": headers,
             "body": js_body(request.body) if request.body else "",
             "timeout_ms": request.timeout_s * 1000, "stream": request.stream,
-            "notes": ([f"In a browser, paste the token in place of process.env.{TOKEN_ENV}."]
-                      if token.from_env else [])
+            "notes": ([f"In a browser, paste the {'key' if token.is_key else 'token'} in place "
+                       f"of process.env.{token.env_var}."] if token.from_env else [])
             + (["In a browser, show each piece some other way than process.stdout, which is "
                 "Node's."] if request.stream else [])}

@@ -11,7 +11,7 @@ import math
 from django.utils.translation import gettext as _
 
 from services.snippets.quoting import py_body, py_dict, py_str, py_value
-from services.snippets.request import TOKEN_ENV, header_value, headers_of, non_ascii_header
+from services.snippets.request import header_value, headers_of, non_ascii_header
 
 # Python (requests)
 
@@ -20,12 +20,18 @@ def python_reason(request):
 
 
 def _py_token(token):
-    return f'os.environ["{TOKEN_ENV}"]' if token.from_env else py_str(token.literal)
+    """The token (or the personal key) itself, as the SDKs take it: they add what goes with it."""
+    return f'os.environ["{token.env_var}"]' if token.from_env else py_str(token.literal)
+
+
+def _py_authorization(token):
+    """The Authorization header's value: "Bearer <key>" for a personal key."""
+    return ('"Bearer " + ' if token.is_key else "") + _py_token(token)
 
 
 def python_context(request, token):
     headers = [(py_str(name), py_str(value)) for name, value in headers_of(request)]
-    headers.append((py_str("Authorization"), _py_token(token)))
+    headers.append((py_str("Authorization"), _py_authorization(token)))
     # A streamed answer is written as it arrives, byte for byte: iter_content(chunk_size=None)
     # yields each chunk of a chunked answer (as streamed answers come) the moment it is read;
     # iter_lines would re-split the server-sent events, dropping the blank line after each,
@@ -110,7 +116,9 @@ def openai_reason(request):
 
 def openai_context(request, token):
     route = OPENAI_ROUTES[_openai_route(request)]
-    notes = ["The OpenAI SDK sends the token as \"Authorization: Bearer <token>\", which EAS "
+    notes = ["The OpenAI SDK sends the key as \"Authorization: Bearer <key>\", as the gateway "
+             "reads it." if token.is_key else
+             "The OpenAI SDK sends the token as \"Authorization: Bearer <token>\", which EAS "
              "accepts too."]
     data = _json_object(request.body) if request.body else {}
     arguments = [(key, py_value(data[key])) for key in route[2]]
@@ -145,6 +153,10 @@ def openai_context(request, token):
 
 # eas-prediction SDK
 
+# With custom_url the SDK sends the token as the whole Authorization value; the gateway reads a
+# personal key sent so.
+EAS_SDK_KEY_NOTE = ("The SDK sends the key as it is, as the whole Authorization value, which the "
+                    "gateway accepts as it accepts \"Bearer <key>\".")
 # PredictClient.predict() reads the whole answer (urllib3's preload_content) before it returns
 # it, and the SDK has no other way to read one: a streamed request is still sent the same, and
 # its answer printed once it has ended.
@@ -175,4 +187,5 @@ def eas_sdk_context(request, token):
             "extra_headers": py_dict(extra_headers) if extra_headers else "",
             "body": py_body(request.body), "timeout_ms": request.timeout_s * 1000,
             "notes": ["The SDK also sends a Date header of its own."] + (
+                [EAS_SDK_KEY_NOTE] if token.is_key else []) + (
                 [EAS_SDK_STREAM_NOTE] if request.stream else [])}

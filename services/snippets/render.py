@@ -1,7 +1,8 @@
 """Rendering a snippet: the target's template (templates/services/snippets/<name>.txt) with its
 context and the notes every snippet carries. Who may see which snippet, and the audit record
 of an export with the real token, are the views' business: this module is given the token,
-never reads it."""
+never reads it. A snippet in key mode is given the portal's base URL, and reads the personal key
+from the environment when it runs: no key is ever in one."""
 
 from django.template import Context, engines
 from django.utils.translation import gettext as _
@@ -9,12 +10,14 @@ from django.utils.translation import gettext as _
 from services import calls
 from services.errors import Refusal
 from services.snippets.request import (
+    KEY_ENV,
     TOKEN_ENV,
     TOKEN_MODES,
     TOKEN_PLACEHOLDER,
     SnippetRequest,
     Token,
     placeholder,
+    via_gateway,
 )
 from services.snippets.targets import NAMES, TARGETS, Target
 
@@ -24,6 +27,8 @@ _TOKEN_NOTES = {
     "placeholder": f"Replace {TOKEN_PLACEHOLDER} with the service's token.",
     "real": "WARNING: this snippet contains the service's real token. Do not share it, paste "
             "it into chats or tickets, or commit it.",
+    "key": f"Calls the service through the portal's gateway with your personal key, read from "
+           f"the environment variable {KEY_ENV}; the gateway sends the service's token.",
 }
 
 
@@ -47,12 +52,19 @@ def unavailable_reason(request: SnippetRequest, name: str) -> str | None:
     return target(name).reason(request)
 
 
-def render(request: SnippetRequest, name: str, token_mode: str, token: str | None = None) -> str:
-    """The snippet's text; token is the plaintext, needed (only) for token_mode "real"."""
+def render(request: SnippetRequest, name: str, token_mode: str, token: str | None = None,
+           portal: str | None = None) -> str:
+    """The snippet's text; token is the plaintext, needed (only) for token_mode "real"; portal
+    the portal's base URL, needed (only) for token_mode "key", unless the request was made
+    through the gateway already (via_gateway(): the reasons that hold are that request's)."""
     chosen = target(name)
     check_token_mode(token_mode)
     if token_mode == "real" and not token:
         raise Refusal(400, _("A snippet with the real token needs the token."))
+    if token_mode == "key":
+        request = via_gateway(request, portal)
+    elif request.portal:
+        raise ValueError("A request through the gateway is rendered in token mode key only.")
     reason = chosen.reason(request)
     if reason:
         raise Refusal(400, reason, unavailable=name)
@@ -67,6 +79,8 @@ def render(request: SnippetRequest, name: str, token_mode: str, token: str | Non
 
 def _notes(request: SnippetRequest, token_mode: str) -> list[str]:
     notes = [_TOKEN_NOTES[token_mode]]
+    if token_mode == "key":
+        notes.append(f"Make a key on the portal's keys page: {request.portal}/account/keys/")
     for name in request.redacted_headers:
         notes.append(f"History redacted the header {name}: replace "
                      f"{placeholder(name)} with its value.")

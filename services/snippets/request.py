@@ -1,18 +1,29 @@
 """The one normalized request every snippet target is made from, and what the targets share
-about it: the token mode, named placeholders for redacted headers, header lookups."""
+about it: the token mode, the same request sent through the portal's gateway (key mode), named
+placeholders for redacted headers, header lookups."""
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from django.utils.translation import gettext as _
 
 from services import calls
+from services.errors import Refusal
 from services.net import join
 from services.net.errors import PathError
 
 TOKEN_ENV = "EAS_TOKEN"
 TOKEN_PLACEHOLDER = "<EAS_TOKEN>"
-TOKEN_MODES = ("env", "placeholder", "real")
+KEY_ENV = "EASPORTAL_KEY"
+TOKEN_MODES = ("env", "placeholder", "real", "key")
 DEFAULT_TIMEOUT_S = 60
+# services/gateway.py: the header that chooses the endpoint, and the headers it does not pass
+# on (its NOT_FORWARDED, less those calls.prepare() refuses in any request). The snippets part
+# does not import the gateway; tests/snippets/test_key_mode.py holds the two together.
+GATEWAY_ENDPOINT_HEADER = "X-Easportal-Endpoint"
+GATEWAY_DROPS = frozenset({"cookie", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                           "te", "trailer", "upgrade", "x-easportal-endpoint"})
 
 
 @dataclass
@@ -34,16 +45,34 @@ class SnippetRequest:
     # The answer is asked for as a stream: the snippet prints it as it arrives. Only how the
     # answer is read changes; the request sent is the same.
     stream: bool = False
+    # The service's slug now and its default endpoint: where the portal's gateway takes the
+    # request (key mode). "" once the service is deleted.
+    service_slug: str = ""
+    default_endpoint: str = ""
+    # Set by via_gateway(): the portal's base URL (no trailing /), whose gateway the url and
+    # base are then.
+    portal: str = ""
 
 
 @dataclass(frozen=True)
 class Token:
-    mode: str  # env, placeholder or real
+    mode: str  # env, placeholder, real or key
     plaintext: str = ""
 
     @property
     def from_env(self):
-        return self.mode == "env"
+        """The snippet reads it from the environment: the token (env) or a personal key (key)."""
+        return self.mode in ("env", "key")
+
+    @property
+    def env_var(self):
+        return KEY_ENV if self.mode == "key" else TOKEN_ENV
+
+    @property
+    def is_key(self):
+        """A personal key, for the gateway: sent as "Bearer <key>", except by eas-prediction,
+        which sends it raw (the gateway reads both)."""
+        return self.mode == "key"
 
     @property
     def literal(self):
@@ -60,6 +89,7 @@ def from_request(service, call_request):
         service_kind=service.kind, base=service.endpoint_url(kind), path=path,
         timeout_s=service.timeout_s,
         stream=bool(call_request.stream) or asks_to_stream(outbound.body),
+        service_slug=service.slug, default_endpoint=service.default_endpoint,
     )
 
 
@@ -81,7 +111,43 @@ def from_call(call):
                               or any(calls.REDACTED in value and value != calls.REDACTED
                                      for _name, value in headers)),
         stream=call.streamed or asks_to_stream(body),
+        # The slug of the service as it is now (a slug may be edited): the gateway's.
+        service_slug=service.slug if service else "",
+        default_endpoint=service.default_endpoint if service else "",
     )
+
+
+def via_gateway(request, portal):
+    """The same request sent through the portal's gateway (docs/api.md, "Personal keys and the
+    gateway"): <portal>/gw/<slug> and the path and query after the endpoint, as the request has
+    them; the same method, headers and body, plus X-Easportal-Endpoint where the request's
+    endpoint is not the service's default. portal: the portal's base URL. Raises Refusal (400)
+    for a request the gateway cannot send as it is."""
+    if request.portal:
+        return request
+    if not portal:
+        raise ValueError("A snippet through the gateway needs the portal's base URL.")
+    if not request.service_slug:
+        raise Refusal(400, _("The service of this call no longer exists, so there is no gateway "
+                             "to call with a personal key: choose token=env or "
+                             "token=placeholder."))
+    if not request.base or not request.url.startswith(request.base):
+        raise Refusal(400, _("The path after the service's endpoint cannot be told apart in this "
+                             "call's URL, so it cannot be sent through the gateway: choose "
+                             "token=env or token=placeholder."))
+    dropped = next((name for name, _value in request.headers
+                    if name.lower() in GATEWAY_DROPS), None)
+    if dropped:
+        raise Refusal(400, _("The portal's gateway does not pass on the header %(name)s, so a "
+                             "snippet with a personal key cannot send this request: choose "
+                             "another token mode.") % {"name": dropped})
+    headers = list(request.headers)
+    if request.default_endpoint and request.endpoint != request.default_endpoint:
+        headers.append((GATEWAY_ENDPOINT_HEADER, request.endpoint))
+    portal = portal.rstrip("/")
+    base = f"{portal}/gw/{request.service_slug}"
+    return replace(request, url=base + request.url[len(request.base):], base=base,
+                   headers=headers, portal=portal)
 
 
 def asks_to_stream(body):

@@ -16,10 +16,13 @@ from services.snippets.quoting import (
     sh_quote,
     text_of,
 )
-from services.snippets.request import TOKEN_ENV, header_value, headers_of, non_ascii_header
+from services.snippets.request import header_value, headers_of, non_ascii_header
 
-# The one word of a shell snippet that expands: double quotes, so that the token stays one word.
-SH_ENV_AUTHORIZATION = f'"Authorization: ${{{TOKEN_ENV}}}"'
+
+def sh_env_authorization(token):
+    """The one word of a shell snippet that expands: double quotes, so that the token (or the
+    personal key, as "Bearer <key>") stays one word."""
+    return f'"Authorization: {"Bearer " if token.is_key else ""}${{{token.env_var}}}"'
 
 
 # curl
@@ -56,7 +59,7 @@ def curl_context(request, token):
     elif request.method != ("POST" if request.body else "GET"):
         options.append(f"-X {request.method}")
     options += ["-H " + sh_quote(_header_line(name, value)) for name, value in headers_of(request)]
-    options.append("-H " + (SH_ENV_AUTHORIZATION if token.from_env
+    options.append("-H " + (sh_env_authorization(token) if token.from_env
                             else sh_quote("Authorization: " + token.literal)))
     if request.body and header_value(request, "Content-Type") is None:
         options.append("-H 'Content-Type:'")  # else curl sends a form type of its own
@@ -98,7 +101,7 @@ def httpie_context(request, token):
     if token.from_env:
         # The space keeps a token that starts with = or @ from reading as another item type;
         # HTTPie strips it.
-        items.append(SH_ENV_AUTHORIZATION)
+        items.append(sh_env_authorization(token))
     elif httpie_cannot_escape(token.literal):
         raise Refusal(400, _("HTTPie's request items cannot express this token: it has a "
                               "backslash right before :, ;, = or @."))

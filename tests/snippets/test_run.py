@@ -4,20 +4,26 @@ OpenAI SDK and eas-prediction SDK, in a subprocess with a clean environment), an
 must have received the same request: method, raw path and query, Authorization, Content-Type
 (present or absent alike), the request's own headers, and the body bytes (the parsed JSON for
 the OpenAI SDK, which serializes it again). For a streamed case, the snippet's output must also
-show the whole answer: the events as they came, or (OpenAI SDK) the text they add up to."""
+show the whole answer: the events as they came, or (OpenAI SDK) the text they add up to.
 
+In key mode, a case of each target goes through the live portal's gateway with a real personal
+key, and the emulator must receive the same request as from the portal itself, with the
+service's token the gateway put in."""
+
+import base64
 import json
 import os
 import subprocess
 import sys
 import threading
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from emulator import canonical
-from services import snippets
+from services import keys, snippets
 from services.calls import CallRequest, call
 from tests.helpers import make_service
 from tests.snippets.corpus import CORPUS, MARKER, Case
@@ -41,7 +47,7 @@ def command_for(target, path):
     return [PYTHON, str(path)]
 
 
-def snippet_command(target, text, directory, token=None, shell=None):
+def snippet_command(target, text, directory, token=None, shell=None, key=None):
     """(command, environment) that run a snippet as its user would, with nothing from this
     process's environment: no proxy, no .netrc, no .curlrc, no HTTPie configuration but one
     that turns off its update check (which would reach the internet)."""
@@ -57,11 +63,13 @@ def snippet_command(target, text, directory, token=None, shell=None):
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(home)}
     if token is not None:
         env["EAS_TOKEN"] = token
+    if key is not None:
+        env["EASPORTAL_KEY"] = key
     return command, env
 
 
-def run_snippet(target, text, directory, token=None, shell=None):
-    command, env = snippet_command(target, text, directory, token, shell)
+def run_snippet(target, text, directory, token=None, shell=None, key=None):
+    command, env = snippet_command(target, text, directory, token, shell, key)
     result = subprocess.run(command, env=env, cwd=directory, stdin=subprocess.DEVNULL,
                             capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
@@ -85,13 +93,16 @@ def the_only(received):
     return items[0]
 
 
-def assert_same_request(arrived, sent, case, target):
+def assert_same_request(arrived, sent, case, target, through_gateway=False):
+    """Through the gateway, Authorization is the service's token as the gateway puts it in,
+    whatever the client sent the key as."""
     assert arrived["status"] == sent["status"]
     assert (arrived["method"], arrived["path"], arrived["query"]) == (
         sent["method"], sent["path"], sent["query"])
     got, expected = arrived["headers"], sent["headers"]
     token = expected["Authorization"]
-    assert got.get("Authorization") == ("Bearer " + token if target == "openai" else token)
+    assert got.get("Authorization") == (
+        "Bearer " + token if target == "openai" and not through_gateway else token)
     names = {"Content-Type"} | {canonical(name.upper().replace("-", "_"))
                                 for name in (case.headers or {})}
     assert {name: got.get(name) for name in names} == {
@@ -177,6 +188,62 @@ def test_the_snippet_sends_what_the_portal_sent(case, target, bob, acme, emulato
         assert_same_request(the_only(emulator.app.received), sent, case, target)
         if case.answer:
             assert_streamed_answer(result.stdout, case, target)
+
+
+# Key mode, through the live portal's gateway: a case of each target, with a streamed chat
+# (printed as it arrives, or at its end by eas-prediction), binary bodies, quotes and a query.
+CASES = {case.name: case for case in CORPUS}
+KEY_CASES = [("binary", "curl"), ("openai-chat-stream", "curl"), ("quotes", "httpie"),
+             ("binary", "python"), ("query", "python"),
+             ("openai-chat-stream-without-usage", "fetch"), ("openai-chat-stream", "openai"),
+             ("openai-embeddings", "openai"), ("eas-style-token", "eas_sdk"),
+             ("openai-chat-stream", "eas_sdk")]
+
+
+def snippet_from_the_portal(live_server, key, call_id, target):
+    """The key-mode snippet as the live portal's API answers it, asked with the key itself."""
+    request = urllib.request.Request(
+        f"{live_server.url}/api/calls/{call_id}/snippet?lang={target}&token=key",
+        headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode("utf-8")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("name", "target"), KEY_CASES, ids=[f"{name}-{target}"
+                                                            for name, target in KEY_CASES])
+def test_the_key_snippet_sends_what_the_portal_sent_through_the_gateway(
+        name, target, bob, acme, emulator, live_server, tmp_path, no_marker):
+    case = CASES[name]
+    assert target in case.targets
+    service = service_for(case, acme, emulator)
+    emulator.app.clear()
+    sent_call = call(bob, service, request_of(case))
+    sent = the_only(emulator.app.received)
+    assert sent_call.error == ""
+    _record, key = keys.make(bob, "snippets", None)
+
+    text = snippet_from_the_portal(live_server, key, sent_call.pk, target)
+    request = snippets.from_request(service, request_of(case))
+    assert text == snippets.render(request, target, "key", portal=live_server.url)
+    assert f"{live_server.url}/gw/{service.slug}" in text
+    assert key not in text and sent["headers"]["Authorization"] not in text
+
+    emulator.app.clear()
+    result = run_snippet(target, text, tmp_path, key=key)  # no EAS_TOKEN in its environment
+    arrived = the_only(emulator.app.received)
+    assert_same_request(arrived, sent, case, target, through_gateway=True)
+    assert key not in json.dumps(arrived["headers"])
+    if case.answer:
+        if target == "eas_sdk":  # the whole answer at its end: the events, as they came
+            assert result.stdout.decode().count("data: ") >= 2
+            assert result.stdout.decode().rstrip().endswith("data: [DONE]")
+        else:
+            assert_streamed_answer(result.stdout, case, target)
+    elif target == "openai":
+        assert json.loads(result.stdout)["data"][0]["embedding"]
+    else:  # the emulator's echo of what arrived
+        assert base64.b64encode(arrived["body"]).decode() in result.stdout.decode()
 
 
 # A token with = padding, through every target in the two modes that write it out; an LLM

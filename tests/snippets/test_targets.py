@@ -289,7 +289,8 @@ def test_from_request_is_the_request_a_call_would_send(acme):
     assert request == SnippetRequest(
         method="POST", url=EAS_PUBLIC + "/v1/chat/completions",
         headers=[("Content-Type", "application/json")], body=b'{"hi": 1}', endpoint="public",
-        service_kind="llm", base=EAS_PUBLIC, path="/v1/chat/completions", timeout_s=9)
+        service_kind="llm", base=EAS_PUBLIC, path="/v1/chat/completions", timeout_s=9,
+        service_slug="chat", default_endpoint="public")
     vpc = snippets.from_request(service, CallRequest(
         endpoint="vpc", method="get", path="v1/models?a=[1]", headers={"X-A": "b"}, body=b""))
     assert (vpc.method, vpc.url, vpc.base, vpc.endpoint, vpc.headers, vpc.path) == (
