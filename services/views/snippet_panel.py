@@ -2,13 +2,17 @@
 starts from snippets rendered here; on the builder, static/js/snippets.js asks the API for the
 snippet of the form as it stands."""
 
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services import access, calls, snippets
 from services.errors import Refusal
+from services.models import ApiKey
 
-# Server-rendered on a call's page; "real" comes through the API, for maintainers only.
+# Server-rendered on a call's page; "real" comes through the API, for maintainers only, and
+# "key" too, for everyone: it needs the portal's address as the browser asks for it.
 PAGE_TOKEN_MODES = ("env", "placeholder")
 # Above this many body bytes, a call's page renders only the first snippet, and the panel
 # fetches the others when picked: twelve copies of a large body would make a heavy page.
@@ -29,6 +33,22 @@ def _real_token_choice(user, team, service):
     return {"refused": ""}
 
 
+def has_active_key(user):
+    """Whether the user has a personal key that opens the gateway: not revoked, not expired."""
+    return ApiKey.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        user=user, revoked_at__isnull=True).exists()
+
+
+def _key_choice(user, service):
+    """The key mode, offered to everyone: {"refused": why not, or ""; "has_key": whether the
+    user has a key to run the snippet with}."""
+    if service is None:
+        return {"refused": _("The service no longer exists, so there is no gateway to call with "
+                             "a personal key."), "has_key": False}
+    return {"refused": "", "has_key": has_active_key(user)}
+
+
 def _snippet_text():
     # What static/js/snippets.js writes into the panel, translated.
     return {
@@ -46,6 +66,7 @@ def snippet_panel_for_call(user, call, service):
     """Every target's env and placeholder snippets, or why a target cannot express the call."""
     panel = {"source": "call", "notes": [], "error": "",
              "real": _real_token_choice(user, call.team, service),
+             "key": _key_choice(user, service),
              "config": {"url": reverse("api:call_snippet", kwargs={"id": call.pk}),
                         "text": _snippet_text()}}
     request = snippets.from_call(call)
@@ -88,4 +109,5 @@ def snippet_panel_for_builder(user, service):
     return {"source": "builder",
             "tabs": [_tab(target) for target in snippets.TARGETS.values()],
             "selected": snippets.NAMES[0], "notes": [], "error": "",
-            "real": _real_token_choice(user, service.team, service), "config": config}
+            "real": _real_token_choice(user, service.team, service),
+            "key": _key_choice(user, service), "config": config}

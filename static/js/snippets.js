@@ -1,8 +1,9 @@
-/* The snippet panel (templates/services/includes/snippet_panel.html): a tab per target, the
+/* The snippet panel (templates/services/snippet_panel/snippet_panel.html): a tab per target, the
    token mode, Copy and Download.
    On a call's page the env and placeholder snippets come with the page; the API is asked only
-   for the real token (each one handed out is recorded, so each is fetched once) and for
-   snippets a page with a large body leaves out. On the builder, the API makes the snippet of
+   for the real token (each one handed out is recorded, so each is fetched once), for the
+   personal key (key mode: the portal's gateway, at the address this page was loaded from) and
+   for snippets a page with a large body leaves out. On the builder, the API makes the snippet of
    the form as it stands (read through payload() of static/js/builder.js), 300 ms after the
    last edit; with the real token it waits for the user to ask again. */
 import { render as highlight } from "./highlight.js";
@@ -20,6 +21,7 @@ function start(panel, builder) {
   var copyButton = byId("snippet-copy"), downloadButton = byId("snippet-download");
   var refreshButton = byId("snippet-refresh"), state = byId("snippet-state");
   var tabs = Array.prototype.slice.call(panel.querySelectorAll(".snippet-tab"));
+  var modeNotes = panel.querySelectorAll("[data-mode-note]");
 
   function tabFor(target) {
     return tabs.filter(function (tab) { return tab.getAttribute("data-target") === target; })[0];
@@ -110,7 +112,8 @@ function start(panel, builder) {
       return;
     }
     var tab = tabFor(current.target);
-    if (!builderForm && tab.getAttribute("data-reason")) {
+    // The page's reasons are the endpoint's; through the gateway (key mode) the API says.
+    if (!builderForm && current.mode !== "key" && tab.getAttribute("data-reason")) {
       show({ error: tab.getAttribute("data-reason") });
       return;
     }
@@ -160,6 +163,9 @@ function start(panel, builder) {
   panel.querySelectorAll("input[name=snippet-token]").forEach(function (radio) {
     radio.addEventListener("change", function () {
       current.mode = radio.value;
+      modeNotes.forEach(function (note) {
+        note.hidden = note.getAttribute("data-mode-note") !== current.mode;
+      });
       update(true);
     });
   });

@@ -1,6 +1,6 @@
 """The snippet panel in Chromium, against the live portal and the local EAS emulator: Copy (the
 clipboard API, and the fallback plain http needs), Download, the builder following the form,
-and the real token for a maintainer."""
+the real token for a maintainer, and the personal key (key mode) for everyone."""
 
 import json
 import re
@@ -9,7 +9,7 @@ import pytest
 from django.templatetags.static import static
 from playwright.sync_api import expect
 
-from services import calls, snippets
+from services import calls, keys, snippets
 from services.calls import CallRequest
 from services.models import AuditEvent
 from tests.helpers import log_in, open_builder
@@ -222,6 +222,58 @@ def test_the_builder_exports_the_real_token_only_when_asked(live_server, page, e
     expect(page.locator("#snippet-refresh")).to_be_hidden()
     assert AuditEvent.objects.count() == 2
     assert AuditEvent.objects.first().detail == {"target": "curl", "call": None}
+    assert page.csp_errors == []
+
+
+def test_the_key_mode_calls_the_gateway_and_says_where_to_make_a_key(live_server, page, echoed,
+                                                                      bob):
+    log_in(page, live_server, "bob")
+    page.goto(f"{live_server.url}/calls/{echoed.pk}/")
+    note = page.locator(".snippet-key-note")
+    expect(note).to_be_hidden()
+
+    page.check("input[name=snippet-token][value=key]")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("You have no active personal key")
+    expect(note.locator("a")).to_have_attribute("href", "/account/keys/")
+    curl = api_snippet(page, live_server, echoed, "curl", "key")
+    assert f"curl '{live_server.url}/gw/demo-echo/echo?lang=zh'" in curl
+    expect(page.locator("#snippet-body code")).to_have_text(curl)
+    page.click("#snippet-tab-python")
+    python = api_snippet(page, live_server, echoed, "python", "key")
+    assert 'os.environ["EASPORTAL_KEY"]' in python
+    expect(page.locator("#snippet-body code")).to_have_text(python)
+
+    page.check("input[name=snippet-token][value=env]")
+    expect(note).to_be_hidden()
+    expect(page.locator("#snippet-body code")).to_have_text(
+        api_snippet(page, live_server, echoed, "python"))
+    assert echoed.service.read_token() not in page.content()
+    assert AuditEvent.objects.count() == 0
+    assert page.csp_errors == []
+    # The link leads to the keys page.
+    page.check("input[name=snippet-token][value=key]")
+    note.locator("a").click()
+    page.wait_for_url(f"{live_server.url}/account/keys/")
+
+
+def test_the_builders_key_snippet_follows_the_form(live_server, page, echo, bob):
+    keys.make(bob, "laptop", None)
+    log_in(page, live_server, "bob")
+    open_builder(page, live_server, echo)
+    code = page.locator("#snippet-body code")
+    expect(code).to_contain_text("/echo")
+    page.check("input[name=snippet-token][value=key]")
+    expect(code).to_contain_text(f"'{live_server.url}/gw/demo-echo/echo'")
+    expect(code).to_contain_text('"Authorization: Bearer ${EASPORTAL_KEY}"')
+    note = page.locator(".snippet-key-note")
+    expect(note).to_be_visible()
+    expect(note).not_to_contain_text("no active personal key")
+    # An edit makes the snippet again by itself: nothing secret is handed out.
+    page.fill("#path", "/echo/other")
+    expect(code).to_contain_text(f"'{live_server.url}/gw/demo-echo/echo/other'")
+    expect(page.locator("#snippet-refresh")).to_be_hidden()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_EXPORT).exists()
     assert page.csp_errors == []
 
 

@@ -1,15 +1,19 @@
 """The snippet panel on a call's page (rendered there, env and placeholder) and on the builder
-(filled in by the API); the real token offered to maintainers only."""
+(filled in by the API); the real token offered to maintainers only, the personal key (key mode)
+to everyone, with where to make one for who has none."""
 
 import re
+from datetime import timedelta
 from html import escape
 
 from django.urls import reverse
+from django.utils import timezone
 
-from services import snippets
+from services import keys, snippets
 from services.calls import REDACTED
 from services.errors import Refusal
 from services.models import AuditEvent
+from services.views.snippet_panel import has_active_key
 from tests.helpers import TOKEN, logged_in, make_call, module_scripts
 
 
@@ -173,3 +177,67 @@ def test_the_builder_page_has_the_panel_filled_in_by_the_api(service, alice, bob
 
 def test_outsiders_see_no_panel_at_all(call, globex, charlie):
     assert detail_page(logged_in(charlie), call).status_code == 404
+
+
+# The personal key (key mode), for everyone
+
+KEY_RADIO = 'name="snippet-token" value="key"'
+NO_KEY = "You have no active personal key"
+
+
+def key_note(response):
+    return re.search(r'<p class="snippet-key-note[^"]*"[^>]*>.*?</p>', response.text,
+                     re.DOTALL).group(0)
+
+
+def test_the_key_mode_is_offered_to_members_and_maintainers_alike(call, service, alice, bob):
+    for user in (bob, alice):
+        for response in (detail_page(logged_in(user), call),
+                         logged_in(user).get(reverse("service_builder", args=[service.slug]))):
+            modes = re.findall(r'name="snippet-token" value="(\w+)"', response.text)
+            assert modes == (["env", "placeholder", "key", "real"] if user == alice
+                             else ["env", "placeholder", "key"])
+            assert f"{KEY_RADIO}>" in response.text  # not disabled
+            assert "Personal key ($EASPORTAL_KEY)" in response.text
+    # Not rendered with the page: the API makes it, at the address the browser uses.
+    assert not any(mode == "key" for _target, mode in templates_of(detail_page(logged_in(bob),
+                                                                                call)))
+
+
+def test_a_user_without_an_active_key_is_told_where_to_make_one(call, service, bob):
+    for response in (detail_page(logged_in(bob), call),
+                     logged_in(bob).get(reverse("service_builder", args=[service.slug]))):
+        note = key_note(response)
+        assert 'data-mode-note="key" hidden' in note  # shown while the key mode is picked
+        assert NO_KEY in note
+        assert f'<a href="{reverse("account_keys")}">your keys page</a>' in note
+        assert reverse("account_keys") == "/account/keys/"
+
+
+def test_revoked_and_expired_keys_do_not_count(call, bob):
+    record, _key = keys.make(bob, "old", timezone.now() - timedelta(minutes=1))
+    revoked, _key = keys.make(bob, "revoked", None)
+    keys.revoke(revoked, bob)
+    assert not has_active_key(bob)
+    assert NO_KEY in key_note(detail_page(logged_in(bob), call))
+    keys.make(bob, "later", timezone.now() + timedelta(days=1))
+    assert has_active_key(bob)
+
+
+def test_a_user_with_a_key_is_told_how_to_use_it(call, alice, bob):
+    keys.make(alice, "alices", None)  # someone else's key is not bob's
+    assert NO_KEY in key_note(detail_page(logged_in(bob), call))
+    keys.make(bob, "ci", None)
+    note = key_note(detail_page(logged_in(bob), call))
+    assert NO_KEY not in note and 'data-mode-note="key" hidden' in note
+    assert "in the environment variable EASPORTAL_KEY" in note
+    assert f'href="{reverse("account_keys")}"' in note
+
+
+def test_a_deleted_service_has_no_gateway_to_offer(call, service, bob):
+    service.delete()
+    response = detail_page(logged_in(bob), call)
+    assert f"{KEY_RADIO} disabled" in response.text
+    note = key_note(response)
+    assert "no gateway to call with a personal key" in note and "hidden" not in note
+    assert response.context["snippet_panel"]["initial"]  # env still there
