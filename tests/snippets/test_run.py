@@ -191,13 +191,16 @@ def test_the_snippet_sends_what_the_portal_sent(case, target, bob, acme, emulato
 
 
 # Key mode, through the live portal's gateway: a case of each target, with a streamed chat
-# (printed as it arrives, or at its end by eas-prediction), binary bodies, quotes and a query.
+# (printed as it arrives, or at its end by eas-prediction), binary and large bodies, quotes, a
+# query and a Latin-1 header. Not a request without Content-Type: for one, the live server
+# (wsgiref, like runserver) gives Django "text/plain", which the gateway passes on; gunicorn
+# gives none.
 CASES = {case.name: case for case in CORPUS}
-KEY_CASES = [("binary", "curl"), ("openai-chat-stream", "curl"), ("quotes", "httpie"),
-             ("binary", "python"), ("query", "python"),
-             ("openai-chat-stream-without-usage", "fetch"), ("openai-chat-stream", "openai"),
-             ("openai-embeddings", "openai"), ("eas-style-token", "eas_sdk"),
-             ("openai-chat-stream", "eas_sdk")]
+KEY_CASES = [("binary", "curl"), ("openai-chat-stream", "curl"), ("large-900k", "curl"),
+             ("quotes", "httpie"), ("binary", "python"), ("query", "python"),
+             ("latin-1-header", "python"), ("openai-chat-stream-without-usage", "fetch"),
+             ("openai-chat-stream", "openai"), ("openai-embeddings", "openai"),
+             ("eas-style-token", "eas_sdk"), ("openai-chat-stream", "eas_sdk")]
 
 
 def snippet_from_the_portal(live_server, key, call_id, target):
