@@ -5,6 +5,7 @@ never reads it. A snippet in key mode is given the portal's base URL, and reads 
 from the environment when it runs: no key is ever in one."""
 
 from django.template import Context, engines
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from services import calls
@@ -80,7 +81,8 @@ def render(request: SnippetRequest, name: str, token_mode: str, token: str | Non
 def _notes(request: SnippetRequest, token_mode: str) -> list[str]:
     notes = [_TOKEN_NOTES[token_mode]]
     if token_mode == "key":
-        notes.append(f"Make a key on the portal's keys page: {request.portal}/account/keys/")
+        notes.append(f"Make a key on the portal's keys page: {request.portal}"
+                     f"{reverse('account_keys')}")
     for name in request.redacted_headers:
         notes.append(f"History redacted the header {name}: replace "
                      f"{placeholder(name)} with its value.")
