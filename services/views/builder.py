@@ -61,6 +61,14 @@ def _presets(service):
              "method": service.default_method, "body": service.default_body}]
 
 
+def starting_request(service):
+    """The request the builder starts from for the service, as a CallRequest: its defaults, or
+    for an LLM without a default body the chat template. "Call it from code" shows it too."""
+    draft = _draft_for_service(service, _presets(service))
+    return calls.CallRequest(endpoint=draft["endpoint"], method=draft["method"],
+                             path=draft["path"], body=draft["body"].encode())
+
+
 def _draft_for_service(service, presets):
     path = service.default_path
     if not path and service.kind == Service.Kind.LLM:

@@ -1,25 +1,19 @@
 """The registry's pages: the list of services, a service, and creating, editing and deleting
 one (its token is write-only: sensitive_post_parameters keeps it out of error reports)."""
 
-import json
-import shlex
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from services import access
+from services import access, snippets
 from services.errors import Refusal
 from services.forms import ServiceFilterForm, ServiceForm
-from services.models import Service
-from services.net import join
-from services.net.errors import PathError
+from services.views.builder import starting_request
 
-# A default body longer than this is not written into the examples: they read it from a file.
-EXAMPLE_BODY_CHARS = 2000
-KEY_VARIABLE = "EASPORTAL_KEY"
+# The snippets "Call it from code" offers, where they can express the service's default request.
+FROM_CODE = ("openai", "curl", "eas_sdk")
 
 
 def service_list(request):
@@ -42,68 +36,30 @@ def service_detail(request, slug):
     })
 
 
-def _py(text):
-    """A Python string literal, in double quotes (JSON's escapes are Python's) unless single
-    quotes spare escaping a JSON body's quotes."""
-    if '"' in text and "'" not in text:
-        return repr(text)
-    return json.dumps(text, ensure_ascii=False)
-
-
 def from_code(request, service):
     """"Call it from code": the gateway's address of the service, on the host this page was
-    asked on, and short examples, each quoted for its language. They name the key's
-    environment variable, never a key or the service's token."""
-    base = request.build_absolute_uri(reverse("gateway", kwargs={"slug": service.slug}))
+    asked on, and the request the builder starts from as key-mode snippets
+    (services/snippets/, proven by running them): they read the key from the environment, and
+    hold no secret."""
+    portal = request.build_absolute_uri("/")
+    shown = {"base": request.build_absolute_uri(reverse("gateway", args=[service.slug])),
+             "url": "", "examples": []}
     try:
-        url = join.join_url(base, service.default_path)
-    except PathError:  # a path stored before the rule: the examples still show the address
-        url = base
-    method = service.default_method
-    body = "" if method in ("GET", "HEAD") else service.default_body
-    from_file = len(body) > EXAMPLE_BODY_CHARS
-    curl = [f"curl {shlex.quote(url)}", f'-H "Authorization: Bearer ${KEY_VARIABLE}"']
-    if method == "HEAD":
-        curl.append("--head")
-    elif method != ("POST" if body else "GET"):  # what curl sends without -X
-        curl.append(f"-X {method}")
-    if body:
-        curl += ["-H 'Content-Type: application/json'",
-                 "--data-binary @body.json" if from_file else f"--data-raw {shlex.quote(body)}"]
-    examples = {"base": base, "url": url, "curl": " \\\n  ".join(curl), "from_file": from_file}
-    if method == "POST":  # the eas-prediction SDK only posts
-        data = 'open("body.json", "rb").read()' if from_file else _py(body)
-        examples["eas"] = "\n".join([
-            "import os", "", "from eas_prediction import PredictClient, StringRequest", "",
-            f"client = PredictClient(custom_url={_py(url)})",
-            f'client.set_token(os.environ["{KEY_VARIABLE}"])',
-            'client.set_content_type("application/json")',
-            f"client.set_timeout({service.timeout_s * 1000})  # milliseconds",
-            "client.set_retry_count(1)  # else it sends a failed request up to 5 times",
-            "client.init()",
-            f"response = client.predict(StringRequest({data}))",
-            'print(response.response_data.decode("utf-8", "replace"))',
-            "client.destroy()"])
-    if service.kind == Service.Kind.LLM:
-        examples["openai"] = _openai_example(base, service)
-    return examples
-
-
-def _openai_example(base, service):
-    try:
-        model = json.loads(service.default_body).get("model")
-    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, too deep
-        model = None
-    lines = ["import os", "", "from openai import OpenAI", "",
-             "client = OpenAI(", f'    base_url={_py(base + "/v1")},',
-             f'    api_key=os.environ["{KEY_VARIABLE}"],', ")"]
-    if not isinstance(model, str):
-        lines.append("model = client.models.list().data[0].id  # the service's first model")
-    lines += ["response = client.chat.completions.create(",
-              f"    model={_py(model) if isinstance(model, str) else 'model'},",
-              '    messages=[{"role": "user", "content": "Hello!"}],', ")",
-              "print(response.choices[0].message.content)"]
-    return "\n".join(lines)
+        gateway_request = snippets.via_gateway(
+            snippets.from_request(service, starting_request(service)), portal)
+    except Refusal:  # a default request no call could send: the address is still worth showing
+        return shown
+    shown["url"] = gateway_request.url
+    for name in FROM_CODE:
+        if snippets.unavailable_reason(gateway_request, name):
+            continue
+        try:
+            text = snippets.render(gateway_request, name, "key")
+        except Refusal:
+            continue
+        shown["examples"].append({"name": name, "label": snippets.TARGETS[name].label,
+                                  "text": text})
+    return shown
 
 
 @sensitive_post_parameters("token")

@@ -73,7 +73,7 @@ def test_a_key_is_made_copied_once_works_through_the_gateway_and_is_revoked(
     page.goto(f"{live_server.url}/services/{echo.slug}/")
     example = page.locator("#from-code-curl").text_content()
     assert f"{live_server.url}/gw/{echo.slug}/echo" in example
-    run = subprocess.run(["bash", "-c", example + " --silent --show-error --fail"],
+    run = subprocess.run(["bash", "-c", example.rstrip("\n") + " --silent --show-error --fail"],
                          env={"PATH": os.environ["PATH"], "EASPORTAL_KEY": key},
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stderr

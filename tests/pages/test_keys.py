@@ -1,11 +1,9 @@
 """The keys page (/account/keys/) through Django's test client: a person's own keys listed,
 made (shown once, kept only as a hash), revoked; and "Call it from code" on a service's page."""
 
-import ast
 import hashlib
 import logging
 import re
-import shlex
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,9 +11,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from services import keys
-from services.models import ApiKey, AuditEvent
+from services import keys, snippets
+from services.models import ApiKey, AuditEvent, Service
 from services.views import keys as key_views
+from services.views.builder import starting_request
 from tests.helpers import all_table_text, logged_in, make_service
 
 KEY = re.compile(r'<code id="new-key">(eap_[A-Za-z0-9_-]+)</code>')
@@ -198,26 +197,32 @@ def test_someone_elses_key_is_404_and_stays(alice, bob, root):
     assert key.active and not AuditEvent.objects.filter(action="key.revoked").exists()
 
 
-# "Call it from code" on a service's page
+# "Call it from code" on a service's page: the default request as key-mode snippets
 
 def from_code(client, service, host="portal.example.com"):
     page = client.get(reverse("service_detail", args=[service.slug]), HTTP_HOST=host)
     assert page.status_code == 200
-    return page.context["from_code"], page.text
+    shown = page.context["from_code"]
+    return shown, {example["name"]: example["text"] for example in shown["examples"]}, page.text
 
 
 def test_the_service_page_shows_the_gateway_and_the_examples(service, bob, settings):
     settings.ALLOWED_HOSTS = ["portal.example.com"]
-    shown, text = from_code(logged_in(bob), service)
+    shown, examples, text = from_code(logged_in(bob), service)
     base = "http://portal.example.com/gw/chat"
     assert shown["base"] == base and shown["url"] == base + "/v1/chat/completions"
     assert f'id="gateway-base">{base}</dd>' in text
-    assert f'base_url="{base}/v1"' in shown["openai"]
-    assert 'api_key=os.environ["EASPORTAL_KEY"]' in shown["openai"]
-    assert shown["curl"].startswith(f"curl {base}/v1/chat/completions \\\n")
-    assert '-H "Authorization: Bearer $EASPORTAL_KEY"' in shown["curl"]
-    assert f'custom_url="{base}/v1/chat/completions"' in shown["eas"]
-    assert 'client.set_token(os.environ["EASPORTAL_KEY"])' in shown["eas"]
+    assert list(examples) == ["openai", "curl", "eas_sdk"]
+    assert f'base_url="{base}/v1"' in examples["openai"]
+    assert 'api_key=os.environ["EASPORTAL_KEY"]' in examples["openai"]
+    assert f"curl '{base}/v1/chat/completions'" in examples["curl"]
+    assert '-H "Authorization: Bearer ${EASPORTAL_KEY}"' in examples["curl"]
+    assert f"{base}/v1/chat/completions" in examples["eas_sdk"]
+    assert 'os.environ["EASPORTAL_KEY"]' in examples["eas_sdk"]
+    # They are the snippets of the default request, in key mode: one generator for both.
+    request = snippets.via_gateway(snippets.from_request(service, starting_request(service)),
+                                   "http://portal.example.com/")
+    assert examples["curl"] == snippets.render(request, "curl", "key")
     assert f'href="{reverse("account_keys")}"' in text
     # Text, escaped; and no secret in it.
     assert "&quot;EASPORTAL_KEY&quot;" in text
@@ -230,41 +235,25 @@ def test_the_examples_follow_the_https_host_the_page_was_asked_on(service, bob, 
     page = logged_in(bob).get(reverse("service_detail", args=[service.slug]),
                               HTTP_HOST="portal.example.com", HTTP_X_FORWARDED_PROTO="https")
     assert page.context["from_code"]["base"] == "https://portal.example.com/gw/chat"
+    assert page.context["from_code"]["url"].startswith("https://portal.example.com/gw/chat/")
 
 
-def test_the_examples_quote_the_default_request_for_their_language(acme, bob, settings):
-    settings.ALLOWED_HOSTS = ["portal.example.com"]
-    body = '{"text": "it\'s $HOME `id` \\"q\\" 你好\\n"}'
-    service = make_service(acme, slug="proc", kind="processor", default_path="score?a=1&b=2",
-                           default_body=body)
-    shown, _text = from_code(logged_in(bob), service)
-    url = "http://portal.example.com/gw/proc/score?a=1&b=2"
-    assert "openai" not in shown  # not an LLM
-    words = shlex.split(shown["curl"].replace("\\\n", " "))
-    assert words == ["curl", url, "-H", "Authorization: Bearer $EASPORTAL_KEY", "-H",
-                     "Content-Type: application/json", "--data-raw", body]
-    tree = ast.parse(shown["eas"])
-    strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)]
-    assert url in strings and body in strings
+def test_only_the_snippets_that_can_send_the_default_request_are_shown(acme, bob):
+    body = '{"text": "it\'s $HOME `id` \\"q\\" 你好"}'
+    processor = make_service(acme, slug="proc", kind="processor", default_path="score?a=1",
+                             default_body=body)
+    shown, examples, _text = from_code(logged_in(bob), processor, host="testserver")
+    assert list(examples) == ["curl", "eas_sdk"]  # not an LLM: no OpenAI SDK
+    assert shown["url"] == "http://testserver/gw/proc/score?a=1"
+    get = make_service(acme, slug="models", default_method="GET", default_path="/v1/models",
+                       default_body="")
+    _shown, examples, _text = from_code(logged_in(bob), get, host="testserver")
+    assert "eas_sdk" not in examples  # the eas-prediction SDK only posts
+    assert "--data" not in examples["curl"]
 
 
-def test_the_examples_of_other_methods_and_long_bodies(acme, bob):
-    get = make_service(acme, slug="models", default_method="GET", default_path="/v1/models")
-    shown, _text = from_code(logged_in(bob), get, host="testserver")
-    assert "-X" not in shown["curl"] and "--data" not in shown["curl"]
-    assert "eas" not in shown  # the eas-prediction SDK only posts
-    ast.parse(shown["openai"])
-    assert "client.models.list().data[0].id" in shown["openai"]  # no model named
-
-    put = make_service(acme, slug="put", default_method="PUT", default_body="{}")
-    shown, _text = from_code(logged_in(bob), put, host="testserver")
-    assert shown["curl"].endswith("-X PUT \\\n  -H 'Content-Type: application/json' \\\n  "
-                                  "--data-raw '{}'")
-    assert "eas" not in shown
-
-    long = make_service(acme, slug="long", default_body="x" * 3000)
-    shown, text = from_code(logged_in(bob), long, host="testserver")
-    assert shown["curl"].endswith("--data-binary @body.json")
-    assert "x" * 100 not in shown["curl"] + shown["eas"]
-    assert 'StringRequest(open("body.json", "rb").read())' in shown["eas"]
-    assert "read it from the file body.json" in text
+def test_a_default_request_no_call_could_send_still_shows_the_address(acme, bob):
+    broken = make_service(acme, slug="broken", default_path="/v1/x")
+    Service.objects.filter(pk=broken.pk).update(default_path="//elsewhere/x")
+    shown, examples, _text = from_code(logged_in(bob), broken, host="testserver")
+    assert shown["base"] == "http://testserver/gw/broken" and examples == {}
