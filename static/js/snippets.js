@@ -7,7 +7,7 @@
    the form as it stands (read through payload() of static/js/builder.js), 300 ms after the
    last edit; with the real token it waits for the user to ask again. */
 import { render as highlight } from "./highlight.js";
-import { byId, format, parseJsonOrNull, readJson } from "./util.js";
+import { byId, copyText, format, parseJsonOrNull, readJson } from "./util.js";
 
 // Only a page with the panel runs start(): a module's top level cannot return early.
 // builder is static/js/builder.js on the builder's page, else null.
@@ -171,34 +171,11 @@ function start(panel, builder) {
   });
   refreshButton.addEventListener("click", function () { update(true); });
 
-  function copyThroughTextarea(value) {
-    // Plain http has no navigator.clipboard: a selected textarea and the copy command do.
-    var area = document.createElement("textarea"), copied = false;
-    area.value = value;
-    area.setAttribute("readonly", "");
-    area.className = "snippet-copy-buffer";
-    document.body.append(area);
-    area.select();
-    try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
-    area.remove();
-    copyButton.focus();
-    return copied;
-  }
-
-  function copied(ok) {
-    state.textContent = ok ? text.copied : text.copyFailed;
-  }
-
   copyButton.addEventListener("click", function () {
-    var value = current.text;
-    if (value === null) return;
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(value).then(function () { copied(true); }, function () {
-        copied(copyThroughTextarea(value));
-      });
-    } else {
-      copied(copyThroughTextarea(value));
-    }
+    if (current.text === null) return;
+    copyText(current.text, copyButton).then(function (ok) {
+      state.textContent = ok ? text.copied : text.copyFailed;
+    });
   });
 
   downloadButton.addEventListener("click", function () {

@@ -96,7 +96,7 @@ def test_copy_works_without_the_clipboard_api(live_server, page, echoed, bob):
     page.click("#snippet-copy")
     expect(page.locator("#snippet-state")).to_have_text("Copied.")
     assert page.evaluate("window.copyCommands") == 1
-    assert page.locator("textarea.snippet-copy-buffer").count() == 0  # cleaned up
+    assert page.locator("textarea.copy-buffer").count() == 0  # cleaned up
     assert reader.evaluate("navigator.clipboard.readText()") == httpie
     assert page.csp_errors == []
 
