@@ -26,6 +26,9 @@ from services.net.errors import CallError, Refused, gettext_noop
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25
+# How long the request thread gives the reader to put the request on the wire (it takes well under
+# a millisecond on a kept connection); the Call is written then, whatever happened.
+SEND_WAIT_S = 0.05
 # Events for the caller: ("head", {"status", "headers"}), ("data", {"text"} or {"base64"}),
 # ("ping", None) and, last, ("call", Call).
 Event = tuple[str, Any]
@@ -51,12 +54,12 @@ def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
               "streamed": True, "error": _("The call was still in progress.")}
     if failure is None:
         # The request goes out now, and the Call is written while the upstream works on it:
-        # the first token does not wait for the database. sleep(0) hands the reader the
-        # interpreter at once, rather than when this thread next waits.
+        # the first token does not wait for the database. Until the request is on the wire,
+        # this thread waits rather than compete with the reader for the interpreter.
         relay = stream.Relay(outbound, target, deadline_s=service.timeout_s,
                              max_response_bytes=settings.EASPORTAL_MAX_RESPONSE_BYTES,
                              started=started, tick_s=TICK_S)
-        time.sleep(0)
+        relay.wait_sent(SEND_WAIT_S)
     try:
         call = calls.insert_call(**values)
     except BaseException:

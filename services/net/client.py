@@ -129,16 +129,25 @@ def _watched(connection: urllib3_connection.HTTPConnection) -> None:
         deadline.connection = connection
 
 
+def _sent() -> None:
+    # The request is on the wire: a thread waiting to do its own work may (stream.Relay).
+    deadline = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.sent.set()
+
+
 class _HTTPConnection(urllib3_connection.HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watched(self)
         super().request(*args, **kwargs)
+        _sent()
 
 
 class _HTTPSConnection(urllib3_connection.HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watched(self)
         super().request(*args, **kwargs)
+        _sent()
 
 
 class _HTTPPool(connectionpool.HTTPConnectionPool):

@@ -25,6 +25,8 @@ class Deadline:
         self.expired = False
         self.cancelled = False
         self.connection: Connection | None = None
+        # Set once the request has been written to the connection (or could not be).
+        self.sent = threading.Event()
         self.done = False
         self._lock = threading.Lock()
         watchdog.watch(self, self.ends_at)

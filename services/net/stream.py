@@ -82,6 +82,11 @@ class Relay:
         finally:
             self.stop()
 
+    def wait_sent(self, timeout: float) -> None:
+        """Returns once the request is on the wire (or failed to get there), or after timeout:
+        work that would compete with the reader for the interpreter can wait that long."""
+        self._deadline.sent.wait(timeout)
+
     def stop(self) -> None:
         self._deadline.cancel()
 
@@ -100,6 +105,8 @@ def _read(events: "queue.SimpleQueue[Event]", request: client.OutboundRequest,
     except CallError as exc:
         events.put(End(0, False, exc.elapsed_ms, failure=exc))
         return
+    finally:
+        deadline.sent.set()  # also when it never got there: nobody waits for it then
     events.put(head_of(opened))
     for event in pieces(opened, request.method, limit):
         events.put(event)
