@@ -257,6 +257,21 @@ def predict_client(endpoint, service_name, token, custom_url=""):
         client.destroy()  # ends the endpoint-sync thread that init() started
 
 
+# Snippets through the API
+
+ECHO_BODY = {"path": "/echo", "method": "PUT", "headers": {"Content-Type": "text/plain"},
+             "body": "hello"}
+
+
+def snippet_of(client, call, **query):
+    return client.get(f"/api/calls/{call.pk}/snippet", query)
+
+
+def post_snippet(client, data, **extra):
+    return client.post("/api/snippet", json.dumps(data), content_type="application/json",
+                       **extra)
+
+
 # Processes and ports
 
 def manage(*args, **env):
