@@ -102,6 +102,30 @@ def log_in(page, live_server, username):
     page.wait_for_url(f"{live_server.url}/services/")
 
 
+def without_clipboard_api(page):
+    """The page as on plain http (not localhost), where navigator.clipboard does not exist;
+    window.copyCommands counts the copy commands the page's script runs instead."""
+    page.add_init_script("""
+        Object.defineProperty(navigator, "clipboard", {value: undefined});
+        window.copyCommands = 0;
+        const execCommand = Document.prototype.execCommand;
+        Document.prototype.execCommand = function (command) {
+            if (command === "copy") window.copyCommands += 1;
+            return execCommand.apply(this, arguments);
+        };
+    """)
+
+
+def clipboard_reader(page, live_server, path):
+    """A second page of the same browser that may read the clipboard: what a copy put there.
+    It writes "before" first, so that a copy that did nothing shows."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    reader = page.context.new_page()
+    reader.goto(f"{live_server.url}{path}")
+    reader.evaluate("navigator.clipboard.writeText('before')")
+    return reader
+
+
 def open_builder(page, live_server, service, query=""):
     page.goto(f"{live_server.url}/services/{service.slug}/builder/{query}")
     expect(page.locator("#full-url")).to_be_visible()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from services.models import ApiKey, Call
-from tests.helpers import log_in
+from tests.helpers import clipboard_reader, log_in, without_clipboard_api
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 
@@ -97,20 +97,9 @@ def test_a_key_is_made_copied_once_works_through_the_gateway_and_is_revoked(
 def test_copy_works_without_the_clipboard_api(live_server, page, bob):
     """Plain http (not localhost) has no navigator.clipboard: util.js copies through a
     selected textarea, which it then removes."""
-    page.context.grant_permissions(CLIPBOARD, origin=live_server.url)
-    page.add_init_script("""
-        Object.defineProperty(navigator, "clipboard", {value: undefined});
-        window.copyCommands = 0;
-        const execCommand = Document.prototype.execCommand;
-        Document.prototype.execCommand = function (command) {
-            if (command === "copy") window.copyCommands += 1;
-            return execCommand.apply(this, arguments);
-        };
-    """)
+    without_clipboard_api(page)
     log_in(page, live_server, "bob")
-    reader = page.context.new_page()
-    reader.goto(f"{live_server.url}/account/keys/")
-    reader.evaluate("navigator.clipboard.writeText('before')")
+    reader = clipboard_reader(page, live_server, "/account/keys/")
 
     key = make_key(page, live_server, "ci")
     assert page.evaluate("navigator.clipboard === undefined")

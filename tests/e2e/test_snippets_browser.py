@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from services import calls, keys, snippets
 from services.calls import CallRequest
 from services.models import AuditEvent
-from tests.helpers import log_in, open_builder
+from tests.helpers import clipboard_reader, log_in, open_builder, without_clipboard_api
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 
@@ -73,20 +73,9 @@ def test_copy_puts_the_calls_curl_snippet_on_the_clipboard(live_server, page, ec
 
 def test_copy_works_without_the_clipboard_api(live_server, page, echoed, bob):
     """Plain http (not localhost) has no navigator.clipboard: the textarea fallback copies."""
-    page.context.grant_permissions(CLIPBOARD, origin=live_server.url)
-    page.add_init_script("""
-        Object.defineProperty(navigator, "clipboard", {value: undefined});
-        window.copyCommands = 0;
-        const execCommand = Document.prototype.execCommand;
-        Document.prototype.execCommand = function (command) {
-            if (command === "copy") window.copyCommands += 1;
-            return execCommand.apply(this, arguments);
-        };
-    """)
+    without_clipboard_api(page)
     log_in(page, live_server, "bob")
-    reader = page.context.new_page()
-    reader.goto(f"{live_server.url}/calls/")
-    reader.evaluate("navigator.clipboard.writeText('before')")
+    reader = clipboard_reader(page, live_server, "/calls/")
 
     page.goto(f"{live_server.url}/calls/{echoed.pk}/")
     assert page.evaluate("navigator.clipboard === undefined")
