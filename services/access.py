@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from services.compiled import CompiledQuery
 from services.errors import Refusal
-from services.models import ApiKey, Call, Membership, Role, Service, Team
+from services.models import ApiKey, Call, Membership, Role, SavedRequest, Service, Team
 
 # A logged-in user, an AnonymousUser, or a stand-in with pk, is_authenticated, is_superuser.
 User = Any
@@ -111,6 +111,18 @@ def call(user: User, call_id: int | str) -> Call:
     return found
 
 
+def saved_requests(user: User) -> QuerySet:
+    """The saved requests a user sees: those of the services they see."""
+    return SavedRequest.objects.filter(service__in=services(user).values("pk"))
+
+
+def saved_request(user: User, saved_id: int | str) -> SavedRequest:
+    found = saved_requests(user).select_related("service__team").filter(pk=saved_id).first()
+    if found is None:
+        raise Refusal(404, _("There is no saved request %(id)s.") % {"id": saved_id})
+    return found
+
+
 def service_of(user: User, call: Call) -> Service | None:
     """The call's service if it still exists and the user may still see it, else None."""
     if call.service_id is None:
@@ -175,6 +187,17 @@ def require_maintainer(user: User, team: Team, action: str) -> None:
     if not is_maintainer(user, team):
         raise Refusal(403, _("Only maintainers of the team “%(team)s” can %(action)s.")
                       % {"team": team.slug, "action": action})
+
+
+def require_saved_request_editor(user: User, saved: SavedRequest, action: str) -> None:
+    """A saved request is changed by its creator or a maintainer of its service's team; action
+    completes "Only ... can": "change it"."""
+    if saved.created_by_id is not None and saved.created_by_id == user.pk:
+        return
+    if not is_maintainer(user, saved.service.team):
+        raise Refusal(403, _("Only the one who saved this request or a maintainer of the team "
+                             "“%(team)s” can %(action)s.")
+                      % {"team": saved.service.team.slug, "action": action})
 
 
 def require_team_creator(user: User) -> None:

@@ -21,21 +21,26 @@ router = Router(tags=["calls"])
 PING = b":\n\n"
 
 
-def call_request(payload):
-    """The CallRequest an invoke body describes; a snippet's body describes one the same way."""
+def body_of(payload):
+    """The bytes of a payload's body or body_base64 (at most one of them), or None."""
     if payload.body is not None and payload.body_base64 is not None:
         raise Refusal(400, _("Give either body or body_base64, not both."))
-    body = None
     if payload.body is not None:
-        body = payload.body.encode()
-    elif payload.body_base64 is not None:
+        return payload.body.encode()
+    if payload.body_base64 is not None:
         try:
-            body = base64.b64decode(payload.body_base64, validate=True)
+            return base64.b64decode(payload.body_base64, validate=True)
         except ValueError:
             raise Refusal(400, _("body_base64: this is not valid base64.")) from None
+    return None
+
+
+def call_request(payload):
+    """The CallRequest an invoke body describes; a snippet's body describes one the same way."""
     return calls.CallRequest(
         endpoint=payload.endpoint, method=payload.method, path=payload.path,
-        headers=payload.headers, body=body, stream=payload.stream,
+        headers=payload.headers, body=body_of(payload),
+        stream=payload.stream,
     )
 
 

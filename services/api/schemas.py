@@ -308,3 +308,62 @@ def key_out(key):
     return {"id": key.pk, "name": key.name, "prefix": key.prefix,
             "created_at": _utc(key.created_at), "last_used_at": _utc(key.last_used_at),
             "expires_at": _utc(key.expires_at)}
+
+
+class SavedIn(Input):
+    """A request to keep, as an invoke body (omitted fields: the service's defaults) with a name;
+    or "call": the id of a call of this service in history, whose request is kept."""
+
+    name: Text = Field(max_length=100)
+    description: Text = ""
+    call: int | None = Field(None, description="Keep the request of this call instead.")
+    endpoint: EndpointKind | None = None
+    method: Text | None = None
+    path: Text | None = Field(None, max_length=2000)
+    headers: dict[str, UnicodeText] | None = None
+    body: UnicodeText | None = None
+    body_base64: str | None = None
+
+
+class SavedPatch(Input):
+    """Only the fields given change; headers, when given, replace all of them."""
+
+    name: Text = Field(None, max_length=100)
+    description: Text = None
+    endpoint: EndpointKind = None
+    method: Text = None
+    path: Text = Field(None, max_length=2000)
+    headers: dict[str, UnicodeText] = None
+    body: UnicodeText = None
+    body_base64: str = None
+
+
+class SavedOut(Schema):
+    id: int
+    service: str
+    name: str
+    description: str
+    endpoint: EndpointKind
+    method: str
+    path: str
+    headers: dict[str, str] = Field(description="A secret-looking header's value is "
+                                                "\"[redacted]\": fill it in before sending.")
+    body: str | None = Field(None, description="Present when the body is UTF-8 text.")
+    body_base64: str | None = Field(None, description="Present instead of body otherwise.")
+    created_by: str
+    updated_at: datetime
+
+
+def body_out(data):
+    """{"body": text} for UTF-8 bytes, else {"body_base64": ...}: one of the two, never both."""
+    text = _text(bytes(data))
+    return {"body": text} if text is not None else {
+        "body_base64": base64.b64encode(bytes(data)).decode()}
+
+
+def saved_out(saved, service_slug):
+    return {"id": saved.pk, "service": service_slug, "name": saved.name,
+            "description": saved.description, "endpoint": saved.endpoint,
+            "method": saved.method, "path": saved.path, "headers": saved.headers,
+            **body_out(saved.body), "created_by": saved.created_by_name,
+            "updated_at": saved.updated_at.astimezone(UTC)}
