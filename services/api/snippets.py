@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Query, Router
 
-from services import access, calls, snippets
+from services import access, calls, saved, snippets
 from services.api import schemas
 from services.api.calls import call_request
 from services.api.core import ERRORS
@@ -92,3 +92,16 @@ def request_snippet(request, payload: schemas.SnippetIn):
     return _snippet_response(request, snippet_request, payload.lang, payload.token,
                              service=service)
 
+
+
+@router.get("/requests/{int:id}/snippet", response={200: None, **ERRORS},
+            openapi_extra=SNIPPET_OPENAPI)
+def saved_snippet(request, id: int, query: Query[schemas.SnippetQuery]):
+    """The saved request as a snippet: a header it keeps redacted is a named placeholder."""
+    kept = access.saved_request(request.user, id)
+    _check_choice(query.lang, query.token)
+    service = kept.service
+    if query.token == "real":
+        access.require_maintainer(request.user, service.team, REAL_TOKEN)
+    snippet_request = snippets.from_saved(service, saved.call_request(kept))
+    return _snippet_response(request, snippet_request, query.lang, query.token, service=service)

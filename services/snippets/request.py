@@ -105,16 +105,30 @@ def from_call(call):
         endpoint=call.endpoint, service_kind=service.kind if service else "",
         base=_base_of(call, service), path=call.path,
         timeout_s=service.timeout_s if service else DEFAULT_TIMEOUT_S,
-        redacted_headers=tuple(name for name, value in headers if value == calls.REDACTED),
-        token_in_url_or_body=(calls.REDACTED in call.url
-                              or calls.REDACTED.encode() in body
-                              or any(calls.REDACTED in value and value != calls.REDACTED
-                                     for _name, value in headers)),
+        **_redactions(call.url, headers, body),
         stream=call.streamed or asks_to_stream(body),
         # The slug of the service as it is now (a slug may be edited): the gateway's.
         service_slug=service.slug if service else "",
         default_endpoint=service.default_endpoint if service else "",
     )
+
+
+def from_saved(service, call_request):
+    """from_request() for a saved request, which keeps the history's redactions: a header
+    whose value it holds as [redacted] becomes a named placeholder."""
+    request = from_request(service, call_request)
+    return replace(request, **_redactions(request.url, request.headers, request.body))
+
+
+def _redactions(url, headers, body):
+    """What history (or a saved request) redacted: the headers whose value is [redacted], and
+    whether the token was replaced inside the URL, a header or the body."""
+    return {
+        "redacted_headers": tuple(name for name, value in headers if value == calls.REDACTED),
+        "token_in_url_or_body": (calls.REDACTED in url or calls.REDACTED.encode() in body
+                                 or any(calls.REDACTED in value and value != calls.REDACTED
+                                        for _name, value in headers)),
+    }
 
 
 def via_gateway(request, portal):

@@ -263,3 +263,37 @@ def test_a_saved_request_with_a_redacted_value_is_not_sent(echo, bob, emulator_r
     assert emulator_received == []
     assert not Call.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+# Snippets of a saved request
+
+@pytest.mark.django_db
+def test_a_saved_requests_snippet_has_a_named_placeholder_for_a_redacted_header(service, bob):
+    client = logged_in(bob)
+    saved = save(client, headers={"Content-Type": "application/json", "X-Api-Key": "abc"},
+                 body="{}").json()
+    response = send(client, "get", f"/api/requests/{saved['id']}/snippet?lang=curl")
+    assert response.status_code == 200, response.content
+    text = response.content.decode()
+    assert "-H 'X-Api-Key: <X_API_KEY>'" in text
+    assert '"Authorization: ${EAS_TOKEN}"' in text
+    assert "[redacted]" not in text and "abc" not in text and TOKEN not in text
+    python = send(client, "get", f"/api/requests/{saved['id']}/snippet?lang=python").content
+    assert b"<X_API_KEY>" in python
+
+
+@pytest.mark.django_db
+def test_a_saved_requests_snippet_with_the_real_token_is_for_maintainers(kept, alice, bob,
+                                                                        globex, charlie):
+    url = f"/api/requests/{kept['id']}/snippet?lang=curl&token=real"
+    refused = send(logged_in(bob), "get", url)
+    assert refused.status_code == 403
+    assert TOKEN not in refused.content.decode()
+    assert send(logged_in(charlie), "get", url).status_code == 404
+    assert not AuditEvent.objects.exists()
+    allowed = send(logged_in(alice), "get", url)
+    assert allowed.status_code == 200
+    assert TOKEN in allowed.content.decode()
+    event = AuditEvent.objects.get()
+    assert (event.username, event.action, event.service_slug) == ("alice", "token_export",
+                                                                  "chat")

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from emulator import canonical
-from services import keys, snippets
+from services import keys, saved, snippets
 from services.calls import CallRequest, call
+from services.models import SavedRequest
 from tests.helpers import make_service
 from tests.snippets.corpus import CORPUS, MARKER, Case
 
@@ -178,6 +179,11 @@ def test_the_snippet_sends_what_the_portal_sent(case, target, bob, acme, emulato
     text = snippets.render(request, target, "env")
     # History keeps the same request: its snippet is the same text.
     assert snippets.render(snippets.from_call(sent_call), target, "env") == text
+    # So does a saved request of it.
+    kept = SavedRequest(service=service)
+    saved.fill(kept, service, request_of(case))
+    assert snippets.render(snippets.from_saved(service, saved.call_request(kept)), target,
+                           "env") == text
     assert sent["headers"]["Authorization"] not in text
 
     shells = ("bash", "dash") if target == "curl" else (None,)
