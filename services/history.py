@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.db.models import Value
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +20,9 @@ from services.models import Call
 DEFAULT_LIMIT = 50
 LAST_DAY = MaxValueValidator(date(9999, 12, 30))
 MAX_LIMIT = 200
+# Reading the whole history (batches()): ids a query, and the body bytes a batch may hold.
+BATCH_IDS = 2000
+BATCH_BODY_BYTES = 8 * 1024 * 1024
 # What a list shows; the bodies and headers are read on the detail page only.
 LIST_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
                "endpoint", "method", "path", "url", "status", "status_class", "elapsed_ms",
@@ -60,6 +65,19 @@ class CallFilter(forms.Form):
     def page(self, fields=LIST_FIELDS):
         """(calls, next_cursor) for the valid filters; call is_valid() first."""
         data = self.cleaned_data
+        calls = self.calls()
+        if data["cursor"]:
+            calls = calls.filter(id__lt=data["cursor"])
+        limit = data["limit"] or DEFAULT_LIMIT
+        if fields:
+            calls = calls.only(*fields)
+        rows = list(calls.order_by("-id")[: limit + 1])
+        next_cursor = rows[limit - 1].id if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    def calls(self):
+        """The calls the valid filters keep (cursor and limit aside), unordered."""
+        data = self.cleaned_data
         calls = Call.objects.all()
         teams = access.team_ids(self.user)
         if teams is not None:
@@ -78,14 +96,41 @@ class CallFilter(forms.Form):
             calls = calls.filter(url__icontains=data["path"])
         if data["streamed"] is not None:
             calls = calls.filter(streamed=data["streamed"])
-        if data["cursor"]:
-            calls = calls.filter(id__lt=data["cursor"])
-        limit = data["limit"] or DEFAULT_LIMIT
-        if fields:
-            calls = calls.only(*fields)
-        rows = list(calls.order_by("-id")[: limit + 1])
-        next_cursor = rows[limit - 1].id if len(rows) > limit else None
-        return rows[:limit], next_cursor
+        return calls
+
+
+def batches(calls, fields=None, bodies=True):
+    """The calls, newest first, as lists: keyset batches whose bodies add up to about
+    BATCH_BODY_BYTES at most (one larger call alone), so that any number of calls of any size is
+    read in bounded memory. Calls written meanwhile are left out (ids only go down)."""
+    last = None
+    while True:
+        window = calls if last is None else calls.filter(id__lt=last)
+        window = window.order_by("-id")
+        sized = (window.annotate(size=Length("request_body") + Length("response_body"))
+                 .values_list("id", "size") if bodies else window.values_list("id", Value(0)))
+        ids = list(sized[:BATCH_IDS])
+        if not ids:
+            return
+        for newest, oldest in _grouped(ids):
+            rows = window.filter(id__lte=newest, id__gte=oldest)
+            yield list(rows.only(*fields) if fields else rows)
+        last = ids[-1][0]
+
+
+def _grouped(sized_ids):
+    """(newest id, oldest id) of each run of the ids, newest first, whose sizes add up to
+    BATCH_BODY_BYTES at most (or that is one id alone)."""
+    newest, oldest, total = None, None, 0
+    for call_id, size in sized_ids:
+        if newest is not None and total + (size or 0) > BATCH_BODY_BYTES:
+            yield newest, oldest
+            newest, total = None, 0
+        if newest is None:
+            newest = call_id
+        oldest = call_id
+        total += size or 0
+    yield newest, oldest
 
 
 def _start_of(day):
