@@ -5,6 +5,7 @@ and the thousandth cost the same with a million rows; each filter has an index t
 with the team and ends with the id.
 """
 
+from collections import namedtuple
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -99,10 +100,29 @@ class CallFilter(forms.Form):
         return calls
 
 
-def batches(calls, fields=None, bodies=True):
-    """The calls, newest first, as lists: keyset batches whose bodies add up to about
-    BATCH_BODY_BYTES at most (one larger call alone), so that any number of calls of any size is
-    read in bounded memory. Calls written meanwhile are left out (ids only go down)."""
+def row_type(fields):
+    """A light stand-in for Call with only these fields (a named tuple: no model instance to
+    build per row), and its request_headers and response_headers when it has their pairs."""
+    class CallRow(namedtuple("CallRow", fields)):
+        __slots__ = ()
+
+        @property
+        def request_headers(self):
+            return dict(self.request_header_pairs)
+
+        @property
+        def response_headers(self):
+            return dict(self.response_header_pairs)
+
+    return CallRow
+
+
+def batches(calls, fields, bodies=True):
+    """The calls, newest first, as lists of row_type(fields): keyset batches whose bodies add
+    up to about BATCH_BODY_BYTES at most (one larger call alone), so that any number of calls of
+    any size is read in bounded memory; bodies=False when fields holds no body. Calls written
+    meanwhile are left out (ids only go down)."""
+    row = row_type(fields)
     last = None
     while True:
         window = calls if last is None else calls.filter(id__lt=last)
@@ -113,8 +133,8 @@ def batches(calls, fields=None, bodies=True):
         if not ids:
             return
         for newest, oldest in _grouped(ids):
-            rows = window.filter(id__lte=newest, id__gte=oldest)
-            yield list(rows.only(*fields) if fields else rows)
+            rows = window.filter(id__lte=newest, id__gte=oldest).values_list(*fields)
+            yield [row._make(values) for values in rows]
         last = ids[-1][0]
 
 

@@ -30,6 +30,13 @@ CSV_FIELDS = ("id", "team_id", "created_at", "service_slug", "username", "source
               "method", "url", "status", "elapsed_ms", "response_size", "response_truncated",
               "error_kind", "error", "streamed", "stopped", "ttft_ms", "tpot_ms",
               "prompt_tokens", "completion_tokens", "finish_reason")
+# What schemas.call_out() reads.
+JSON_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
+               "endpoint", "method", "url", "request_header_pairs", "request_body", "status",
+               "elapsed_ms", "response_header_pairs", "response_body", "response_size",
+               "response_declared_size", "response_truncated", "error", "error_kind", "streamed",
+               "stopped", "ttft_ms", "tpot_ms", "prompt_tokens", "completion_tokens",
+               "tokens_source", "finish_reason", "source")
 # A spreadsheet would read a cell starting with one of these as a formula: such a text cell
 # gets a leading ' (the usual defence; the JSON Lines export keeps every value as it is).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -71,7 +78,7 @@ def _csv_lines(calls, slugs):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     yield out.getvalue().encode()
-    for batch in batches(calls, fields=CSV_FIELDS, bodies=False):
+    for batch in batches(calls, CSV_FIELDS, bodies=False):
         out.seek(0)
         out.truncate()
         writer.writerows(
@@ -88,7 +95,7 @@ def _csv_lines(calls, slugs):
 
 def _json_lines(calls, slugs):
     encode = DjangoJSONEncoder(ensure_ascii=False).encode
-    for batch in batches(calls):
+    for batch in batches(calls, JSON_FIELDS):
         yield "".join(encode(schemas.call_out(call, slugs[call.team_id])) + "\n"
                       for call in batch).encode()
 

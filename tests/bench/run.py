@@ -7,7 +7,8 @@ gunicorn as `make run` does, runs the EAS emulator in a process of its own, and 
   (b) the history page and GET /api/calls with 1,000,000 call rows: unfiltered, by service,
       by status class;
   (c) the TCP connections the upstream sees for 100 sequential calls.
-and the streaming figures of tests/bench/streaming.py. It prints a Markdown table. Run it as
+the streaming figures of tests/bench/streaming.py, and those of saved requests and export
+(tests/bench/saved_export.py). It prints a Markdown table. Run it as
 `make bench` (not part of `make test`).
 """
 
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import emulator as eas_emulator  # noqa: E402
-from tests.bench import streaming  # noqa: E402
+from tests.bench import saved_export, streaming  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
 PAIRS = int(os.environ.get("BENCH_PAIRS", 500))
@@ -153,11 +154,11 @@ class Portal:
             self.stop()
             raise
 
-    def session(self):
+    def session(self, username="bench"):
         session = requests.Session()
         session.get(self.url + "/accounts/login/")
         session.post(self.url + "/accounts/login/", data={
-            "username": "bench", "password": PASSWORD,
+            "username": username, "password": PASSWORD,
             "csrfmiddlewaretoken": session.cookies["csrftoken"]})
         session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
         return session
@@ -209,6 +210,7 @@ class Target:
         if vendor == "sqlite":
             database_url = f"sqlite:///{scratch}/bench.sqlite3"
         env = environment(database_url, scratch)
+        self.env, self.password = env, PASSWORD
         self.seconds, key = seed(env, vendor, emulator)
         self.portal = Portal(env)
         stack.callback(self.portal.stop)
@@ -350,11 +352,13 @@ def main():
                    for name, target in targets.items()}
         for name, target in targets.items():
             columns[name] |= streaming.measure(target, emulator)
+            columns[name] |= saved_export.measure(target, ROWS, manage, timed, summary,
+                                                 PAGE_RUNS)
     print(f"\nMachine speed while (a) ran: a 3,000,000-step Python loop took {speed[0]:.0f} ms "
           f"before and {speed[1]:.0f} ms after (about 95 ms when this machine runs at full speed).")
     print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
-    for key, label in ROWS_SHOWN + streaming.ROWS:
+    for key, label in ROWS_SHOWN + streaming.ROWS + saved_export.ROWS:
         print(f"| {label} | " + " | ".join(column[key] for column in columns.values()) + " |")
 
 
