@@ -13,6 +13,8 @@ BODY_ROUTES = [
     ("patch", "/api/services/chat"),
     ("post", "/api/services/chat/invoke"),
     ("post", "/api/snippet"),
+    ("post", "/api/services/chat/requests"),
+    ("patch", "/api/requests/1"),
 ]
 
 
@@ -70,6 +72,7 @@ def test_too_many_form_fields_before_the_csrf_check_is_400(service, root):
 ])
 def test_a_bad_filter_is_400(client, query):
     assert_refused(client.get(f"/api/calls?{query}"))
+    assert_refused(client.get(f"/api/calls/export?{query}"))
 
 
 @pytest.mark.parametrize("query", [
@@ -88,6 +91,11 @@ def test_odd_but_valid_filters_answer_an_empty_page(client, query):
     ("get", "/api/calls/0"),
     ("get", "/api/calls/-1"),
     ("get", "/api/calls/abc"),
+    ("get", "/api/requests/99999999999999999999999999999"),
+    ("get", "/api/requests/9223372036854775808"),
+    ("delete", "/api/requests/0"),
+    ("post", "/api/requests/-1/invoke"),
+    ("get", "/api/requests/1e3/snippet"),
     ("get", "/api/services/%00"),
     ("get", "/api/services/%ff%fe"),
     ("get", "/api/services/" + "s" * 5000),
