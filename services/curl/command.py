@@ -28,7 +28,7 @@ from services.curl.headers import request_headers, wire_text
 from services.curl.messages import CurlImportError, Message
 from services.curl.messages import gettext_noop as _
 from services.curl.shell import CurlCommand, Word
-from services.curl.state import TOKEN_NOTE, State
+from services.curl.state import STDIN, TOKEN_NOTE, State
 from services.curl.url import request_url
 
 
@@ -179,12 +179,9 @@ def _internal_header(action: str, written: str, value: Word, state: State) -> No
 
 def _file_error(option: str, name: str) -> CurlImportError:
     if name == "-":
-        return CurlImportError(_("%(option)s @- reads from curl's standard input, which the "
-                                 "import knows only from a printf piped into curl, and only "
-                                 "for data."), option=option)
+        return CurlImportError(STDIN, option=option)
     return CurlImportError(_("%(option)s reads the file %(file)s, which the portal cannot "
-                             "see: paste its content instead (for example with --data-raw)."),
-                           option=option, file=name)
+                             "see: paste its content instead."), option=option, file=name)
 
 
 def _add_data(name: str, written: str, value: Word, state: State) -> None:

@@ -7,6 +7,8 @@ from services.curl.messages import CurlImportError, Message
 from services.curl.messages import gettext_noop as _
 from services.curl.shell import Word
 
+STDIN = _("%(option)s @- reads curl's standard input, which the import knows only from a "
+          "printf piped into curl: paste the data itself.")
 TOKEN_NOTE = _("The Authorization header was left out: the portal sends the service's token "
                "in it.")
 
@@ -40,8 +42,6 @@ class State:
 
     def read_stdin(self, option: str) -> bytes:
         if self.stdin is None:
-            raise CurlImportError(_("%(option)s @- reads the data from curl's standard input, "
-                                    "which the import knows only from a printf piped into "
-                                    "curl: paste the data itself."), option=option)
+            raise CurlImportError(STDIN, option=option)
         data, self.stdin, self.stdin_read = self.stdin, b"", True  # read once, as a file
         return data

@@ -1,0 +1,40 @@
+"""The curl import (docs/api.md, "Curl import"): a curl command, as pasted, read back into the
+request it sends and the user's service it calls, for the builder to fill in. The reading is
+services/curl/ (no Django); here the user's services are its candidates and its messages are
+translated. Nothing is sent, nothing is recorded."""
+
+from django.utils.translation import gettext as _
+from ninja import Router
+
+from services import access, curl
+from services.api import schemas
+from services.errors import Refusal
+
+router = Router(tags=["import"])
+
+
+def _candidates(user):
+    """The endpoints of the services the user may call, read only once the command parsed."""
+    rows = access.services(user).order_by("slug").values_list(
+        "slug", "public_endpoint", "vpc_endpoint", "default_endpoint")
+    for slug, public, vpc, default in rows:
+        for kind, endpoint in (("public", public), ("vpc", vpc)):
+            if endpoint:
+                yield curl.Candidate(slug, kind, endpoint, default=kind == default)
+
+
+def _translated(message):
+    return _(message.template) % message.params
+
+
+@router.post("/import/curl", response={200: schemas.CurlImportOut, 400: schemas.ErrorOut,
+                                       401: schemas.ErrorOut}, exclude_unset=True)
+def curl_import(request, payload: schemas.CurlImportIn):
+    """The request a curl command sends (method, URL, headers in curl's order, body) and your
+    service whose public or VPC endpoint the URL starts with, with the path after it; notes
+    say what was left out and why. 400 for what the import cannot read."""
+    try:
+        imported = curl.import_command(payload.command, _candidates(request.user))
+    except curl.CurlImportError as exc:
+        raise Refusal(400, _(exc.message) % exc.params) from None
+    return schemas.curl_import_out(imported, [_translated(note) for note in imported.notes])
