@@ -33,8 +33,16 @@ class Imported:
     notes: list[Message] = field(default_factory=list)
 
 
+# The portal's snippet of the largest body it sends (1 MB, binary: printf's octal escapes take
+# up to 4 characters a byte) fits; reading costs about a second a million words.
+MAX_COMMAND_CHARS = 5 * 1024 * 1024
+
+
 def parse(text: str) -> CurlRequest:
     """The request the curl command in text would send; raises CurlImportError."""
+    if len(text) > MAX_COMMAND_CHARS:
+        raise CurlImportError(_("The command is %(size)s characters long; the import reads at "
+                                "most %(limit)s."), size=len(text), limit=MAX_COMMAND_CHARS)
     return interpret(curl_command(text))
 
 

@@ -21,6 +21,7 @@ from services.curl import options
 from services.curl.match import Candidate, find
 from services.curl.shell import curl_command
 from services.models import Service
+from services.snippets.quoting import sh_printf_bytes
 from tests.snippets.corpus import CORPUS
 from tests.unit.curl_cases import CASES, REFUSED
 
@@ -249,3 +250,13 @@ def test_what_the_portal_would_refuse_is_noted():
     assert [str(note) for note in big.notes] == [
         "The body is 1048577 bytes; the EAS gateway accepts at most 1048576 bytes (1 MB), so "
         "the portal will not send it."]
+
+
+def test_a_command_over_five_mebibytes_is_refused():
+    body = bytes(range(256)) * 4096  # 1 MB, binary: the portal's largest, as its snippet sends it
+    snippet = sh_printf_bytes(body) + " | curl http://h/p --data-binary @-"
+    assert curl.parse(snippet).body == body
+    with pytest.raises(curl.CurlImportError) as refused:
+        curl.parse("curl http://h/p" + " -s" * (curl.MAX_COMMAND_CHARS // 3))
+    assert str(refused.value) == ("The command is 5242893 characters long; the import reads at "
+                                  "most 5242880.")
