@@ -68,8 +68,15 @@ def _sent_header(text: str, state: State) -> tuple[str, str] | None:
                    header=text)
         return None
     value = value.strip(" \t")
-    if not name or not value:
+    if not name.strip(" \t"):
+        state.note(_("curl sends nothing for -H %(header)s (no header name): left out."),
+                   header=text)
+        return None
+    if not value:
         return None  # "Name:" only removes a header curl would add
+    if any(char in text for char in "\r\n\x00"):
+        raise CurlImportError(_("The header %(name)s holds a line break or a NUL, which a "
+                                "header may not: remove it."), name=name.strip(" \t")[:80])
     if name != name.rstrip(" \t"):
         state.note(_("The header name “%(name)s” ends with a space, which HTTP does not "
                      "allow: read as “%(stripped)s”."), name=name, stripped=name.rstrip())

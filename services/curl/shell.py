@@ -25,6 +25,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_PARAMETERS = "0123456789@*#?-$!"
 _ANSI_NUMERIC = re.compile(r"[0-7]{1,3}|x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}")
 _REDIRECTION = re.compile(r"<<<?|<\(|>\(|>>|>\||>&|<&|<>|&>>|&>|<|>")
+# Brace expansion: {a,b} or {1..3} outside quotes (a quoted part inside still counts).
+_BRACES = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 _CONTROL = re.compile(r"&&|&>>|&>|\|\||\|&|;;|[|&;]")
 
 SUBSTITUTION = _("The command runs another command to make one of its words (%(text)s); the "
@@ -70,16 +72,26 @@ class _Lexer:
         self.word: bytearray | None = None
         self.quoted = False
         self.expansions: list[str] = []
+        self.shape: list[str] = []
 
-    def add(self, data: bytes) -> None:
+    def add(self, data: bytes, plain: bool = False) -> None:
         if self.word is None:
             self.word = bytearray()
+            self.shape = []
         self.word += data
+        # The word's shape: what bash sees unquoted, a quoted part as one \x01.
+        self.shape.append(data.decode("utf-8", "replace") if plain else "\x01")
 
     def end_word(self) -> None:
         if self.word is not None:
+            brace = _BRACES.search("".join(self.shape))
+            if brace:
+                raise CurlImportError(_("The word %(word)s has an unquoted {…} with a comma or "
+                                        "“..”, which the shell expands into several words: "
+                                        "quote the word (as '…')."),
+                                      word=bytes(self.word).decode("utf-8", "replace")[:80])
             self.tokens.append(Word(bytes(self.word), tuple(self.expansions)))
-        self.word, self.quoted, self.expansions = None, False, []
+        self.word, self.quoted, self.expansions, self.shape = None, False, [], []
 
     def operator(self, op: str) -> None:
         self.end_word()
@@ -91,7 +103,7 @@ class _Lexer:
             char = text[self.pos]
             plain = _PLAIN.match(text, self.pos)
             if plain:
-                self.add(plain.group().encode())
+                self.add(plain.group().encode(), plain=True)
                 self.pos = plain.end()
             elif char == "\n":
                 self.operator("\n")

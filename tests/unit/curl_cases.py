@@ -176,6 +176,9 @@ CASES = [
          "POST", "http://h/p", (JSON, ACCEPT_JSON), b"{}"),
     Case("printf-read-once", "printf 'a' | curl http://h/p --data-binary @- --data-binary @-",
          "POST", "http://h/p", (FORM,), b"a&"),
+    Case("empty-header-name", "curl http://h/p -H ': v' -H 'X-A: 1'", "GET", "http://h/p",
+         (("X-A", "1"),), notes=("curl sends nothing for -H : v (no header name): left out.",),
+         wire=False),
 ]
 
 # (name, command, the 400's message)
@@ -266,4 +269,13 @@ REFUSED = [
      "The command has an unquoted (, which the shell reads as syntax: quote the word it "
      "belongs to."),
     ("trailing-pipe", "curl http://h/p |", "The command ends with |."),
+    # bash would make two words of it, -d a:1 and a second URL b:2.
+    ("brace-expansion", 'curl http://h/p -d {"a":1,"b":2}',
+     "The word {a:1,b:2} has an unquoted {…} with a comma or “..”, which the shell expands "
+     "into several words: quote the word (as '…')."),
+    ("brace-sequence", "curl -g http://h/p{1..3}",
+     "The word http://h/p{1..3} has an unquoted {…} with a comma or “..”, which the shell "
+     "expands into several words: quote the word (as '…')."),
+    ("line-break-in-a-header", "curl http://h/p -H $'X-A: 1\\r\\nX-B: 2'",
+     "The header X-A holds a line break or a NUL, which a header may not: remove it."),
 ]
