@@ -242,6 +242,12 @@ def test_the_openapi_document_lists_every_route(alice):
         "/api/snippet": ["post"],
         "/api/keys": ["get", "post"],
         "/api/keys/{id}": ["delete"],
+        "/api/calls/export": ["get"],
+        "/api/services/{slug}/requests": ["get", "post"],
+        "/api/requests/{id}": ["delete", "get", "patch"],
+        "/api/requests/{id}/invoke": ["post"],
+        "/api/requests/{id}/snippet": ["get"],
+        "/api/import/curl": ["post"],
     }
     assert "token" not in response.json()["components"]["schemas"]["ServiceOut"]["properties"]
 
