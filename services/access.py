@@ -189,12 +189,18 @@ def require_maintainer(user: User, team: Team, action: str) -> None:
                       % {"team": team.slug, "action": action})
 
 
-def require_saved_request_editor(user: User, saved: SavedRequest, action: str) -> None:
-    """A saved request is changed by its creator or a maintainer of its service's team; action
-    completes "Only ... can": "change it"."""
+def may_change_saved_request(user: User, saved: SavedRequest,
+                             maintainer: bool | None = None) -> bool:
+    """Its creator or a maintainer of its service's team changes and deletes a saved request;
+    maintainer: whether the user maintains that team, when it is known already (a list)."""
     if saved.created_by_id is not None and saved.created_by_id == user.pk:
-        return
-    if not is_maintainer(user, saved.service.team):
+        return True
+    return is_maintainer(user, saved.service.team) if maintainer is None else maintainer
+
+
+def require_saved_request_editor(user: User, saved: SavedRequest, action: str) -> None:
+    """may_change_saved_request, or a 403; action completes "Only ... can": "change it"."""
+    if not may_change_saved_request(user, saved):
         raise Refusal(403, _("Only the one who saved this request or a maintainer of the team "
                              "“%(team)s” can %(action)s.")
                       % {"team": saved.service.team.slug, "action": action})

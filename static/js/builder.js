@@ -1,11 +1,13 @@
 /* The request builder: the live URL, suggested paths, header rows, the body checks, and Send,
    which posts to the JSON API and shows the recorded call (static/js/response.js), or, for a
-   streamed answer, shows it as it arrives (static/js/stream_panel.js) with Stop in its place. */
+   streamed answer, shows it as it arrives (static/js/stream_panel.js) with Stop in its place.
+   Saving the form (builder_save.js) and importing a curl command into it (builder_import.js)
+   go through what this module exports. */
 import { joinUrl, refusalText } from "./join.js";
 import { render as renderResponse } from "./response.js";
 import { streamInvoke } from "./stream.js";
 import { open as openStreamPanel } from "./stream_panel.js";
-import { byId, format, parseJsonOrNull, readJson } from "./util.js";
+import { byId, csrfToken as readCsrfToken, format, parseJsonOrNull, readJson } from "./util.js";
 
 // Only a page with the form runs start(): a module's top level cannot return early.
 function start(form) {
@@ -19,6 +21,9 @@ function start(form) {
   // What the body last said about "stream": the checkbox follows the body when that changes,
   // and is the user's to toggle in between.
   var bodyAsked, bodyDoesNotAsk = false;
+  // The base64 of a binary body the form cannot show (it started from one): saving keeps it
+  // while the body field stays empty.
+  var keptBody = config.keptBody || null;
 
   function endpointKind() {
     var checked = form.querySelector("input[name=endpoint]:checked");
@@ -131,10 +136,15 @@ function start(form) {
   });
 
   var rows = byId("header-rows");
-  byId("add-header").addEventListener("click", function () {
+  function newRow(name, value) {
     var row = byId("header-row-template").content.firstElementChild.cloneNode(true);
+    row.querySelector(".header-name").value = name;
+    row.querySelector(".header-value").value = value;
     rows.append(row);
-    row.querySelector(".header-name").focus();
+    return row;
+  }
+  byId("add-header").addEventListener("click", function () {
+    newRow("", "").querySelector(".header-name").focus();
   });
   rows.addEventListener("click", function (event) {
     var remove = event.target.closest(".remove-header");
@@ -146,7 +156,8 @@ function start(form) {
     if (note && event.target.value) note.remove();
   });
 
-  function headers() {
+  // keepRedacted: a redacted value left empty is kept as the placeholder (for saving).
+  function headers(keepRedacted) {
     var result = {};
     rows.querySelectorAll("tr.header-row").forEach(function (row) {
       var name = row.querySelector(".header-name").value.trim();
@@ -154,7 +165,8 @@ function start(form) {
       if (!name && value.trim()) throw new Error(text.headerWithoutName);
       // Sending the empty stand-in for a redacted value would not repeat the call.
       if (name && !value && row.querySelector(".redacted-note")) {
-        throw new Error(format(text.redactedHeader, { name: name }));
+        if (!keepRedacted) throw new Error(format(text.redactedHeader, { name: name }));
+        value = config.redacted;
       }
       if (name) result[name] = value;
     });
@@ -166,10 +178,42 @@ function start(form) {
              headers: headers(), body: body.value };
   }
 
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) :
-      form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // The request to keep as a saved request: a header row marked redacted and left empty stays
+  // "[redacted]" (the saved request keeps its placeholder), a binary body the form could not
+  // show is kept while the body field is empty.
+  function savedPayload() {
+    var kept = { endpoint: endpointKind(), method: method.value, path: path.value,
+                 headers: headers(true) };
+    if (keptBody !== null && !body.value) {
+      kept.body_base64 = keptBody;
+    } else {
+      kept.body = body.value;
+    }
+    return kept;
+  }
+
+  // Puts a request into the form (an imported curl command): the endpoint if the service has
+  // it, the method if the form offers it, the path, the header rows, the body (body_base64: the
+  // field stays empty, the bytes are kept for saving). Returns whether the method was taken.
+  function fill(request) {
+    var radio = form.querySelector("input[name=endpoint][value='" + request.endpoint + "']");
+    if (request.endpoint && config.bases[request.endpoint] && radio) radio.checked = true;
+    var before = method.value;
+    method.value = request.method;
+    var methodTaken = method.value === request.method;
+    if (!methodTaken) method.value = before;
+    path.value = request.path;
+    rows.querySelectorAll("tr.header-row").forEach(function (row) { row.remove(); });
+    Object.keys(request.headers || {}).forEach(function (name) {
+      newRow(name, request.headers[name]);
+    });
+    body.value = request.body_base64 ? "" : (request.body || "");
+    keptBody = request.body_base64 || null;
+    updateUrl();
+    updateBody();
+    // For the snippet panel, which follows the form's input events.
+    form.dispatchEvent(new Event("input", { bubbles: true }));
+    return methodTaken;
   }
 
   function showError(message) {
@@ -196,7 +240,7 @@ function start(form) {
   // Send as a stream: Stop stands in for Send until the answer ends, however it ends.
   function sendStreamed(invoked, url) {
     var panel = openStreamPanel(config, url);
-    var handle = streamInvoke(config.invokeUrl, invoked, csrfToken(), {
+    var handle = streamInvoke(config.invokeUrl, invoked, readCsrfToken(), {
       onOpen: panel.onOpen,
       onHead: panel.onHead,
       onData: panel.onData,
@@ -255,7 +299,7 @@ function start(form) {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json",
-                 "X-CSRFToken": csrfToken() },
+                 "X-CSRFToken": readCsrfToken() },
       body: JSON.stringify(invoked)
     }).then(function (response) {
       return response.text().then(function (raw) {
@@ -281,7 +325,7 @@ function start(form) {
   streamBox.addEventListener("change", updateStreamNote);
   updateUrl();
   updateBody();
-  return { payload: payload, csrfToken: csrfToken };
+  return { payload: payload, csrfToken: readCsrfToken, savedPayload: savedPayload, fill: fill };
 }
 
 var form = byId("builder-form");
@@ -289,5 +333,7 @@ var form = byId("builder-form");
 // For static/js/snippets.js, which shows the snippet of the form as it stands:
 // payload() is the invoke body the form describes ({endpoint, method, path, headers, body});
 // it throws an Error with a message for the user when the header rows cannot be sent as they
-// are. csrfToken() is the value for the X-CSRFToken header. Both are undefined without the form.
-export const { payload, csrfToken } = form ? start(form) : {};
+// are. csrfToken() is the value for the X-CSRFToken header. savedPayload() is the request to
+// save (a POST or PATCH body of /api/.../requests), fill(request) puts one into the form. All
+// are undefined without the form.
+export const { payload, csrfToken, savedPayload, fill } = form ? start(form) : {};

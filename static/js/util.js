@@ -46,3 +46,37 @@ export function copyText(text, focusAfter) {
   }
   return Promise.resolve(throughTextarea());
 }
+
+// The value for the X-CSRFToken header: the csrftoken cookie, or a page's {% csrf_token %} field.
+export function csrfToken() {
+  var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (match) return decodeURIComponent(match[1]);
+  var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return field ? field.value : "";
+}
+
+// A request to the portal's JSON API with the session: resolves to {status, data}, data being
+// the answer as JSON or null (no body, or not JSON); rejects when the portal was not reached.
+export function sendJson(method, url, body) {
+  var headers = { "Accept": "application/json", "X-CSRFToken": csrfToken() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return fetch(url, {
+    method: method,
+    credentials: "same-origin",
+    headers: headers,
+    body: body === undefined ? undefined : JSON.stringify(body)
+  }).then(function (response) {
+    return response.text().then(function (raw) {
+      return { status: response.status, data: raw ? parseJsonOrNull(raw) : null };
+    });
+  });
+}
+
+// What to tell the user of an API answer that is not a success: its detail when it has one,
+// else the page's texts: loggedOut for a 401, httpError (%(status)s) for the rest.
+export function refusalOf(answer, text) {
+  var detail = answer.data && answer.data.detail;
+  if (detail) return typeof detail === "string" ? detail : JSON.stringify(detail);
+  if (answer.status === 401) return text.loggedOut;
+  return format(text.httpError, { status: answer.status });
+}
