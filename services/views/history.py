@@ -3,10 +3,13 @@ through services.calls.call like every call."""
 
 import json
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from services import access, calls, metrics
@@ -16,6 +19,17 @@ from services.views.builder import builder_url, json_text
 from services.views.snippet_panel import snippet_panel_for_call
 
 HEX_PREVIEW_BYTES = 64
+# The list's filters an export keeps (not its page: cursor, limit).
+EXPORT_FILTERS = ("service", "status", "user", "since", "until", "path", "streamed")
+EXPORT_FORMATS = (("csv", gettext_lazy("CSV")), ("jsonl", gettext_lazy("JSON Lines")))
+
+
+def export_links(query):
+    """[(format, label, URL)]: the whole history the list's filters keep, as a download."""
+    kept = [(name, query[name]) for name in EXPORT_FILTERS if query.get(name)]
+    url = reverse("api:call_export")
+    return [(name, label, f"{url}?{urlencode([*kept, ('format', name)])}")
+            for name, label in EXPORT_FORMATS]
 
 
 def call_list(request):
@@ -38,6 +52,7 @@ def call_list(request):
     return render(request, "services/history/call_list.html", {
         "filters": filters, "calls": rows, "older_url": older_url, "newest_url": newest_url,
         "filter_error": "" if filters.is_valid() else error_text(filters),
+        "export_links": export_links(request.GET) if filters.is_valid() else [],
         "service_slugs": access.services(request.user).values_list("slug", flat=True),
     }, status=200 if filters.is_valid() else 400)
 
@@ -90,12 +105,31 @@ def call_detail(request, id):
     service = access.service_of(request.user, call)
     return render(request, "services/history/call_detail.html", {
         "call": call, "service": service, "reason": _reason(call.status),
+        "save_config": _save_config(call, service),
         "request_body": _body_view(call.request_body),
         "response_body": _body_view(call.response_body),
         "figures": _figures(call), "assembled": _assembled(call),
         "builder_url": builder_url(service, call) if service else None,
         "snippet_panel": snippet_panel_for_call(request.user, call, service),
     })
+
+
+def _save_config(call, service):
+    """For static/js/call_save.js: "Save this request", while the call's service is there."""
+    if service is None:
+        return None
+    return {
+        "createUrl": reverse("api:saved_list", kwargs={"slug": service.slug}),
+        "call": call.pk,
+        "builderUrl": reverse("service_builder", args=[service.slug]),
+        "text": {
+            "saved": _("Saved as “%(name)s”."),
+            "open": _("Open it in the builder"),
+            "unreachable": _("The portal could not be reached; nothing was saved."),
+            "httpError": _("The portal answered %(status)s; nothing was saved."),
+            "loggedOut": _("You are logged out: log in again, then save."),
+        },
+    }
 
 
 @require_POST

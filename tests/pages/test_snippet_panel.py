@@ -52,7 +52,7 @@ def test_a_calls_page_shows_the_env_curl_snippet_and_every_other_one(call, bob):
     assert ("curl", "env") not in waiting  # shown already, not twice
     assert TOKEN not in response.text
     # snippets.js brings in highlight.js itself (tests/pages/test_static_files.py).
-    assert module_scripts(response) == ["hints", "snippets"]
+    assert module_scripts(response) == ["hints", "snippets", "call_save"]
 
 
 def test_snippet_text_is_escaped_on_the_page(service, bob):
