@@ -3,7 +3,9 @@ one (its token is write-only: sensitive_post_parameters keeps it out of error re
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -14,6 +16,13 @@ from services.views.builder import starting_request
 
 # The snippets "Call it from code" offers, where they can express the service's default request.
 FROM_CODE = ("openai", "curl", "eas_sdk")
+# A saved request's snippets offered on the service page: those that express any request.
+SAVED_SNIPPETS = ("curl", "python", "httpie", "fetch")
+# Stands for a saved request's id in the URLs reversed once for the list.
+ID_HOLE = 987654321
+# What the saved requests' list shows: never the bodies, which may be up to 1 MB each.
+SAVED_LISTED = ("id", "service_id", "name", "description", "method", "path", "created_by_id",
+                "created_by_name", "updated_at")
 
 
 def service_list(request):
@@ -28,12 +37,48 @@ def service_list(request):
 
 def service_detail(request, slug):
     service = access.service(request.user, slug)
+    can_maintain = access.is_maintainer(request.user, service.team)
     return render(request, "services/services/service_detail.html", {
         "service": service,
-        "can_maintain": access.is_maintainer(request.user, service.team),
+        "can_maintain": can_maintain,
         "warnings": service.endpoint_warnings(),
         "from_code": from_code(request, service),
+        "saved_requests": saved_requests(request.user, service, can_maintain),
+        "saved_config": {
+            "callsUrl": reverse("call_list"),
+            "text": {
+                "confirmDelete": _("Delete the saved request “%(name)s”? The team loses it; "
+                                   "calls already made stay in history."),
+                "sending": _("Sending…"),
+                "unreachable": _("The portal could not be reached; nothing was done."),
+                "httpError": _("The portal answered %(status)s; nothing was done."),
+                "loggedOut": _("You are logged out: log in again, then try again."),
+            },
+        },
     })
+
+
+def saved_requests(user, service, can_maintain):
+    """The service's saved requests as the page lists them, in one query and without their
+    bodies; each knows whether the user may change it (its creator, or a maintainer) and has
+    its row's actions (Open in builder, Send, Snippet). Those are the same for every row but
+    the id: rendered once with ID_HOLE, filled in per row, a long list stays fast."""
+    hole = str(ID_HOLE)
+    actions = render_to_string("services/services/saved_actions.html", {
+        "builder_url": reverse("service_builder", args=[service.slug]) + "?saved=" + hole,
+        "invoke_url": reverse("api:saved_invoke", args=[ID_HOLE]),
+        "snippets": [(snippets.TARGETS[name].label,
+                      reverse("api:saved_snippet", args=[ID_HOLE]) + "?lang=" + name)
+                     for name in SAVED_SNIPPETS],
+    })
+    one = reverse("api:saved_get", args=[ID_HOLE])
+    listed = list(service.saved_requests.only(*SAVED_LISTED))
+    for kept in listed:
+        pk = str(kept.pk)
+        kept.may_change = access.may_change_saved_request(user, kept, maintainer=can_maintain)
+        kept.actions = mark_safe(actions.replace(hole, pk))  # escaped when rendered above
+        kept.url = one.replace(hole, pk)
+    return listed
 
 
 def from_code(request, service):

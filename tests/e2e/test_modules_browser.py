@@ -10,17 +10,23 @@ from playwright.sync_api import expect
 from tests.helpers import log_in, make_call, open_builder
 
 EXPORTS = {
-    "builder": ["csrfToken", "payload"],
+    "builder": ["csrfToken", "fill", "payload", "savedPayload"],
+    "builder_import": [],
+    "builder_save": [],
+    "call_save": [],
     "chat": ["conversation", "figures"],
     "highlight": ["render", "tokens"],
     "hints": ["keyFor", "show"],
     "join": ["joinUrl", "refusalText"],
     "keys": [],
     "response": ["render", "renderCall", "renderHeaders", "renderStatus", "showBodyView"],
+    "save_dialog": ["ask"],
+    "saved_list": [],
     "snippets": [],
     "stream": ["eventParser", "openaiAssembler", "streamInvoke"],
     "stream_panel": ["open"],
-    "util": ["byId", "copyText", "format", "parseJsonOrNull", "readJson"],
+    "util": ["byId", "copyText", "csrfToken", "format", "parseJsonOrNull", "readJson",
+             "refusalOf", "sendJson"],
 }
 HASHED_MODULE = re.compile(r".*/static/js/(\w+)\.[0-9a-f]{12}\.js")
 NO_GLOBALS = "Object.keys(window).filter(name => /^Eas/.test(name))"
@@ -63,9 +69,10 @@ def test_the_builder_page_loads_its_modules_once_each(live_server, page, service
     open_builder(page, live_server, service)
     # The snippet panel's tab has its snippet once snippets.js has the builder's form to read.
     expect(page.locator("#snippet-body code")).to_contain_text(service.public_endpoint)
-    # Every module but the chat playground's and the keys page's, each its own page's alone.
-    assert module_names(requested) == sorted(name for name in EXPORTS
-                                             if name not in ("chat", "keys"))
+    # Every module but those of the chat playground, the keys page, a call's page and the
+    # service page, each its own page's alone.
+    assert module_names(requested) == sorted(
+        name for name in EXPORTS if name not in ("chat", "keys", "call_save", "saved_list"))
     assert page.evaluate(NO_GLOBALS) == []
     assert page.csp_errors == []
 
@@ -86,6 +93,17 @@ def test_a_calls_page_loads_no_builder_module(live_server, page, service, bob):
     requested = record_scripts(page)
     page.goto(f"{live_server.url}/calls/{call.pk}/")
     expect(page.locator("#snippet-body code span.tok-string").first).to_be_visible()
-    assert module_names(requested) == ["highlight", "hints", "snippets", "util"]
+    assert module_names(requested) == ["call_save", "highlight", "hints", "save_dialog",
+                                       "snippets", "util"]
+    assert page.evaluate(NO_GLOBALS) == []
+    assert page.csp_errors == []
+
+
+def test_the_service_page_loads_its_one_module(live_server, page, service, bob):
+    log_in(page, live_server, "bob")
+    requested = record_scripts(page)
+    page.goto(f"{live_server.url}/services/{service.slug}/")
+    expect(page.locator("#saved-empty")).to_be_visible()
+    assert module_names(requested) == ["saved_list", "util"]
     assert page.evaluate(NO_GLOBALS) == []
     assert page.csp_errors == []
