@@ -3,8 +3,11 @@ one (its token is write-only: sensitive_post_parameters keeps it out of error re
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -43,7 +46,7 @@ def service_detail(request, slug):
         "can_maintain": can_maintain,
         "warnings": service.endpoint_warnings(),
         "from_code": from_code(request, service),
-        "saved_requests": saved_requests(request.user, service, can_maintain),
+        "saved": saved_rows(request.user, service, can_maintain),
         "saved_config": {
             "callsUrl": reverse("call_list"),
             "text": {
@@ -58,11 +61,22 @@ def service_detail(request, slug):
     })
 
 
-def saved_requests(user, service, can_maintain):
-    """The service's saved requests as the page lists them, in one query and without their
-    bodies; each knows whether the user may change it (its creator, or a maintainer) and has
-    its row's actions (Open in builder, Send, Snippet). Those are the same for every row but
-    the id: rendered once with ID_HOLE, filled in per row, a long list stays fast."""
+# One row of the saved requests' list; the rows are written here rather than by the template
+# language, whose per-variable work would cost about 0.2 ms a row (make bench, (k)).
+SAVED_ROW = (
+    '<tr class="saved-row" data-saved-id="{pk}"><td><strong class="saved-name">{name}</strong>'
+    '{description}</td><td class="mono">{method} {path}</td><td>{by}</td><td>{when}</td>'
+    '<td class="actions-cell"><div class="row-actions">{actions}{delete}</div>'
+    '<p class="saved-problem" role="alert" hidden></p></td></tr>')
+SAVED_DELETE = ('<button type="button" class="saved-delete danger" data-url="{url}" '
+                'data-name="{name}">{label}</button>')
+
+
+def saved_rows(user, service, can_maintain):
+    """{"count", "rows": the HTML rows} of the service's saved requests, in one query and
+    without their bodies. Each row has its actions (Open in builder, Send, Snippet; the same for
+    every row but the id: rendered once with ID_HOLE, filled in per row), and Delete for who may
+    change it (its creator, or a maintainer)."""
     hole = str(ID_HOLE)
     actions = render_to_string("services/services/saved_actions.html", {
         "builder_url": reverse("service_builder", args=[service.slug]) + "?saved=" + hole,
@@ -72,13 +86,24 @@ def saved_requests(user, service, can_maintain):
                      for name in SAVED_SNIPPETS],
     })
     one = reverse("api:saved_get", args=[ID_HOLE])
+    delete_label = _("Delete")
     listed = list(service.saved_requests.only(*SAVED_LISTED))
+    rows = []
     for kept in listed:
         pk = str(kept.pk)
-        kept.may_change = access.may_change_saved_request(user, kept, maintainer=can_maintain)
-        kept.actions = mark_safe(actions.replace(hole, pk))  # escaped when rendered above
-        kept.url = one.replace(hole, pk)
-    return listed
+        delete = ""
+        if access.may_change_saved_request(user, kept, maintainer=can_maintain):
+            delete = format_html(SAVED_DELETE, url=one.replace(hole, pk), name=kept.name,
+                                 label=delete_label)
+        description = (format_html('<br><span class="muted">{}</span>',
+                                   linebreaksbr(kept.description, autoescape=True))
+                       if kept.description else "")
+        rows.append(format_html(
+            SAVED_ROW, pk=pk, name=kept.name, description=description, method=kept.method,
+            path=kept.path or "/", by=kept.created_by_name,
+            when=timezone.localtime(kept.updated_at).strftime("%Y-%m-%d %H:%M"),
+            actions=mark_safe(actions.replace(hole, pk)), delete=delete))
+    return {"count": len(listed), "rows": mark_safe("".join(rows))}
 
 
 def from_code(request, service):

@@ -218,6 +218,18 @@ def test_the_service_page_lists_its_saved_requests_with_what_each_offers(service
     assert 'id="saved-empty" class="muted" hidden' in text
 
 
+def test_what_a_member_wrote_is_escaped_in_the_list(service, bob):
+    keep(service, bob, name='<img src=x onerror="alert(1)">', path="/v1/<b>",
+         description="line one <i>\nline two & more")
+    text = logged_in(bob).get(reverse("service_detail", args=[service.slug])).text
+    assert "<img src=x" not in text and "<i>" not in text and "/v1/<b>" not in text
+    assert ('<strong class="saved-name">&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+            '</strong>') in text
+    assert ('<span class="muted">line one &lt;i&gt;<br>line two &amp; more</span>') in text
+    assert "POST /v1/&lt;b&gt;" in text
+    assert 'data-name="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"' in text
+
+
 def test_without_saved_requests_the_page_says_how_to_save_one(service, bob):
     text = logged_in(bob).get(reverse("service_detail", args=[service.slug])).text
     assert 'id="saved-empty" class="muted">' in text
