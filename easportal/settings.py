@@ -111,6 +111,22 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     refuse_to_start("REDIS_URL", "must be redis://host:port/db (or rediss:// or unix://).")
 
+# Capacity runs (services/runs/): their limits, and the backend of Django's tasks API that runs
+# them: "database" (django-tasks-db; `manage.py run_worker`, which `make run` starts) or "rq"
+# (django-tasks-rq on REDIS_URL; `manage.py rqworker --job-class django_tasks_rq.Job`).
+EASPORTAL_RUN_MAX_TOTAL = env_int("EASPORTAL_RUN_MAX_TOTAL", 1000)
+EASPORTAL_RUN_MAX_CONCURRENCY = env_int("EASPORTAL_RUN_MAX_CONCURRENCY", 64)
+EASPORTAL_RUN_MAX_SECONDS = env_int("EASPORTAL_RUN_MAX_SECONDS", 300)
+for _name in ("EASPORTAL_RUN_MAX_TOTAL", "EASPORTAL_RUN_MAX_CONCURRENCY",
+              "EASPORTAL_RUN_MAX_SECONDS"):
+    if globals()[_name] < 1:
+        refuse_to_start(_name, "must be 1 or more.")
+EASPORTAL_TASKS_BACKEND = os.environ.get("EASPORTAL_TASKS_BACKEND", "database").strip()
+if EASPORTAL_TASKS_BACKEND not in ("database", "rq"):
+    refuse_to_start("EASPORTAL_TASKS_BACKEND", "must be database or rq.")
+if EASPORTAL_TASKS_BACKEND == "rq" and not REDIS_URL:
+    refuse_to_start("EASPORTAL_TASKS_BACKEND", "is rq, which needs REDIS_URL.")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -125,8 +141,16 @@ INSTALLED_APPS = [
     "axes",
     # Listed as an app so that the API docs page is served from our static files, not a CDN.
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "services",
 ]
+if EASPORTAL_TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from services.compiled import CompiledQuery
 from services.errors import Refusal
-from services.models import ApiKey, Call, Membership, Role, SavedRequest, Service, Team
+from services.models import ApiKey, Call, Membership, Role, Run, SavedRequest, Service, Team
 
 # A logged-in user, an AnonymousUser, or a stand-in with pk, is_authenticated, is_superuser.
 User = Any
@@ -120,6 +120,18 @@ def saved_request(user: User, saved_id: int | str) -> SavedRequest:
     found = saved_requests(user).select_related("service__team").filter(pk=saved_id).first()
     if found is None:
         raise Refusal(404, _("There is no saved request %(id)s.") % {"id": saved_id})
+    return found
+
+
+def runs(user: User) -> QuerySet:
+    """The capacity runs and compares a user sees: those of their teams (superusers: all)."""
+    return _scoped(Run.objects, user, team__in=teams(user).values("pk"))
+
+
+def run(user: User, run_id: int | str) -> Run:
+    found = runs(user).select_related("team").filter(pk=run_id).first()
+    if found is None:
+        raise Refusal(404, _("There is no run %(id)s.") % {"id": run_id})
     return found
 
 

@@ -28,7 +28,9 @@ BATCH_BODY_BYTES = 8 * 1024 * 1024
 LIST_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
                "endpoint", "method", "path", "url", "status", "status_class", "elapsed_ms",
                "response_size", "response_truncated", "error", "streamed", "stopped",
-               "ttft_ms", "tpot_ms", "completion_tokens", "source")
+               "ttft_ms", "tpot_ms", "completion_tokens", "source", "run_id")
+# The calls the history leaves out unless asked: the many requests of runs, and probes.
+BACKGROUND_SOURCES = (Call.Source.RUN, Call.Source.PROBE)
 
 
 class CallFilter(forms.Form):
@@ -47,6 +49,12 @@ class CallFilter(forms.Form):
         coerce=lambda value: value == "true",
         choices=[("", _("Streamed or not")), ("true", _("Streamed")),
                  ("false", _("Not streamed"))])
+    source = forms.ChoiceField(
+        label=_("Source"), required=False,
+        choices=[("", _("Everyday calls")), ("all", _("All, runs included")),
+                 *Call.Source.choices])
+    run = forms.IntegerField(label=_("Run"), required=False, min_value=1,
+                             widget=forms.HiddenInput)
     cursor = forms.IntegerField(label="cursor", required=False, min_value=1,
                                 widget=forms.HiddenInput)
     limit = forms.IntegerField(label="limit", required=False, min_value=1, max_value=MAX_LIMIT,
@@ -97,6 +105,12 @@ class CallFilter(forms.Form):
             calls = calls.filter(url__icontains=data["path"])
         if data["streamed"] is not None:
             calls = calls.filter(streamed=data["streamed"])
+        if data["run"]:
+            calls = calls.filter(run_id=data["run"])
+        elif data["source"] == "":
+            calls = calls.exclude(source__in=BACKGROUND_SOURCES)
+        if data["source"] not in ("", "all"):
+            calls = calls.filter(source=data["source"])
         return calls
 
 

@@ -26,5 +26,10 @@ from easportal.settings import DATABASES  # noqa: E402
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(_scratch, "test.sqlite3")}
 
+# A worker started by a test (tests/runs/conftest.py) works on the test database of the suite
+# that started it.
+if os.environ.get("EASPORTAL_TEST_DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["EASPORTAL_TEST_DATABASE_NAME"]
+
 # Hashing passwords slowly protects real accounts, not test ones.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -25,18 +25,18 @@ router = Router(tags=["calls"])
 CSV_COLUMNS = ("id", "created_at", "team", "service", "user", "source", "endpoint", "method",
                "url", "status", "elapsed_ms", "response_size", "response_truncated",
                "error_kind", "error", "streamed", "stopped", "ttft_ms", "tpot_ms",
-               "prompt_tokens", "completion_tokens", "finish_reason")
+               "prompt_tokens", "completion_tokens", "finish_reason", "run")
 CSV_FIELDS = ("id", "team_id", "created_at", "service_slug", "username", "source", "endpoint",
               "method", "url", "status", "elapsed_ms", "response_size", "response_truncated",
               "error_kind", "error", "streamed", "stopped", "ttft_ms", "tpot_ms",
-              "prompt_tokens", "completion_tokens", "finish_reason")
+              "prompt_tokens", "completion_tokens", "finish_reason", "run_id")
 # What schemas.call_out() reads.
 JSON_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
                "endpoint", "method", "url", "request_header_pairs", "request_body", "status",
                "elapsed_ms", "response_header_pairs", "response_body", "response_size",
                "response_declared_size", "response_truncated", "error", "error_kind", "streamed",
                "stopped", "ttft_ms", "tpot_ms", "prompt_tokens", "completion_tokens",
-               "tokens_source", "finish_reason", "source")
+               "tokens_source", "finish_reason", "source", "run_id")
 # A spreadsheet would read a cell starting with one of these as a formula: such a text cell
 # gets a leading ' (the usual defence; the JSON Lines export keeps every value as it is).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -88,7 +88,7 @@ def _csv_lines(calls, slugs):
              str(call.response_truncated).lower(), call.error_kind, _cell(call.error),
              str(call.streamed).lower(), str(call.stopped).lower(), _cell(call.ttft_ms),
              _cell(call.tpot_ms), _cell(call.prompt_tokens), _cell(call.completion_tokens),
-             call.finish_reason]
+             call.finish_reason, _cell(call.run_id)]
             for call in batch)
         yield out.getvalue().encode()
 

@@ -194,6 +194,7 @@ class CallOut(Schema):
     tokens_source: Literal["usage", "chunks"] | None
     finish_reason: str | None
     source: str = Field(description="portal, gateway, run or probe: how the call came.")
+    run: int | None = Field(None, description="The capacity run or compare it was part of.")
 
 
 class CallPage(Schema):
@@ -211,6 +212,9 @@ class CallQuery(Schema):
     until: str | None = Field(None, description="YYYY-MM-DD")
     path: str | None = None
     streamed: str | None = Field(None, description="true or false")
+    source: str | None = Field(None, description="all, portal, gateway, run or probe; by "
+                                                 "default, all but run and probe")
+    run: str | None = Field(None, description="the calls of one run or compare")
     cursor: str | None = None
     limit: str | None = Field(None, description="1-200, default 50")
 
@@ -271,7 +275,7 @@ def call_out(call, team_slug):
         "tpot_ms": call.tpot_ms, "prompt_tokens": call.prompt_tokens,
         "completion_tokens": call.completion_tokens,
         "tokens_source": call.tokens_source or None, "finish_reason": call.finish_reason or None,
-        "source": call.source,
+        "source": call.source, "run": call.run_id,
     }
 
 

@@ -71,6 +71,9 @@ class Call(models.Model):
     # probe.
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.PORTAL,
                               db_default=Source.PORTAL)
+    # The capacity run or compare this call was a request of (source "run").
+    run = models.ForeignKey("services.Run", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="calls")
 
     class Meta:
         ordering = ["-id"]
@@ -88,6 +91,9 @@ class Call(models.Model):
                          condition=models.Q(streamed=True)),
             models.Index(fields=["-id"], name="call_streamed_id",
                          condition=models.Q(streamed=True)),
+            # The requests of one run, in the order they were sent.
+            models.Index(fields=["run", "id"], name="call_run_id",
+                         condition=models.Q(run__isnull=False)),
         ]
 
     def __str__(self):
@@ -125,6 +131,7 @@ class AuditEvent(models.Model):
         TOKEN_EXPORT = "token_export", _("Snippet exported with the real token")
         KEY_CREATED = "key.created", _("API key created")
         KEY_REVOKED = "key.revoked", _("API key revoked")
+        RUN_STARTED = "run.started", _("Capacity run started")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,

@@ -22,7 +22,7 @@ CALL_KEYS = {
     "response_declared_size", "response_truncated", "error", "error_kind",
     # Streaming and the figures of LLM serving (docs/api.md, "Streaming").
     "streamed", "stopped", "ttft_ms", "tpot_ms", "prompt_tokens", "completion_tokens",
-    "tokens_source", "finish_reason", "source",
+    "tokens_source", "finish_reason", "source", "run",
 }
 LIMIT = 1_048_576
 
