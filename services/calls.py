@@ -2,6 +2,8 @@
 decrypt the token, validate, send, record, return the Call. The data flow is one way: view or
 API -> here -> services/net/ and services/tokens.py -> a Call row (docs/architecture.md)."""
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -13,7 +15,8 @@ from services import access, metrics, tokens
 from services.compiled import CompiledInsert
 from services.errors import Refusal
 from services.models import Call, Service, host_policy
-from services.net import client, join
+from services.net import client, join, stream
+from services.net.deadline import Deadline
 from services.net.errors import CallError, NetError, PathError, Refused
 
 REDACTED = "[redacted]"
@@ -110,6 +113,86 @@ def call(user: Any, service: Service | str, request: CallRequest) -> Call:
     except CallError as exc:
         response = exc
     return record(user, service, kind, path, outbound, token, response)
+
+
+@dataclass
+class Ready:
+    """A request checked and resolved once, to be sent many times (a capacity run, a compare):
+    the token is in outbound's Authorization header, the address in target."""
+
+    service: Service
+    kind: str
+    path: str
+    outbound: client.OutboundRequest
+    token: str
+    target: tuple[Any, str]
+
+
+def ready(user: Any, service: Service | str, request: CallRequest) -> Ready:
+    """The checks of call(), in its order, and the address resolved and checked; raises
+    Refusal, also when the host does not resolve (a request sent many times would only fail
+    as many times). Nothing is sent."""
+    slug = service if isinstance(service, str) else service.slug
+    service = access.service_to_call(user, slug)
+    token = read_token(service)
+    kind, path, outbound = prepare(service, request)
+    outbound.headers = {**outbound.headers, "Authorization": token}
+    try:
+        target = client.resolve(outbound.url, host_policy())
+    except Refused as exc:
+        raise refusal(exc) from None
+    except CallError as exc:
+        raise Refusal(400, translated(exc)) from None
+    return Ready(service, kind, path, outbound, token, target)
+
+
+def send_ready(request: Ready, on_deadline: Callable[[Deadline], None] | None = None,
+               ) -> tuple[client.Response | CallError, metrics.Figures]:
+    """Sends a Ready request once: its answer, read piece by piece so that the streaming figures
+    (TTFT, TPOT) are timed, and its figures. on_deadline is handed the call's deadline first:
+    cancelling it stops the call (its result is then a "stopped" error)."""
+    service = request.service
+    deadline = Deadline(service.timeout_s)
+    if on_deadline is not None:
+        on_deadline(deadline)
+    started = time.perf_counter()
+    try:
+        opened = client.open_answer(request.outbound, request.target, deadline=deadline,
+                                    deadline_s=service.timeout_s, started=started)
+    except CallError as exc:
+        return exc, metrics.Figures()
+    status, reason, headers, declared = opened.head()
+    body, measured, end = bytearray(), metrics.StreamMetrics(), None
+    for event in stream.pieces(opened, request.outbound.method,
+                               settings.EASPORTAL_MAX_RESPONSE_BYTES):
+        if isinstance(event, stream.Piece):
+            body += event.data
+            measured.feed(event.data, event.at_ms)
+        else:
+            end = event
+    assert end is not None
+    error, error_kind = end.error, end.error_kind
+    if deadline.cancelled and not error:
+        error, error_kind = _("The call was stopped before the answer ended."), "stopped"
+    response = client.Response(status=status, reason=reason, headers=headers, body=bytes(body),
+                               size=end.size, declared_size=declared, truncated=end.truncated,
+                               elapsed_ms=end.elapsed_ms, error=error, error_kind=error_kind)
+    kind = content_type(headers)
+    if "event-stream" not in kind:  # an answer that came whole: no TTFT to speak of
+        return response, metrics.answer_metrics(response.body, kind)
+    return response, answer_figures(measured, response.body, kind)
+
+
+def answer_figures(measured: metrics.StreamMetrics, body: bytes, kind: str) -> metrics.Figures:
+    """The figures of an answer read piece by piece; an OpenAI answer that came as one JSON,
+    not a stream of events, still has its tokens and finish reason."""
+    figures = measured.figures()
+    if not figures.tokens_source:
+        whole = metrics.answer_metrics(body, kind)
+        figures.prompt_tokens, figures.completion_tokens = (whole.prompt_tokens,
+                                                            whole.completion_tokens)
+        figures.tokens_source, figures.finish_reason = whole.tokens_source, whole.finish_reason
+    return figures
 
 
 def record(user: Any, service: Service, kind: str, path: str,

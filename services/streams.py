@@ -169,15 +169,10 @@ class Answer:
         return self.redactor.flush()
 
     def figures(self) -> metrics.Figures:
-        figures = self.metrics.figures()
-        if not figures.tokens_source and self.head is not None:
-            # Not a stream of events: an OpenAI answer that came as one JSON still has its
-            # tokens and finish reason.
-            whole = metrics.answer_metrics(bytes(self.body), calls.content_type(self.head.headers))
-            figures.prompt_tokens, figures.completion_tokens = (whole.prompt_tokens,
-                                                                whole.completion_tokens)
-            figures.tokens_source, figures.finish_reason = whole.tokens_source, whole.finish_reason
-        return figures
+        if self.head is None:
+            return self.metrics.figures()
+        return calls.answer_figures(self.metrics, bytes(self.body),
+                                    calls.content_type(self.head.headers))
 
     def result(self, started: float) -> client.Response | CallError:
         end = self.end

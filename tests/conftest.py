@@ -15,7 +15,9 @@ from pytest_django.live_server_helper import LiveServer
 import emulator as eas_emulator
 from services.models import Membership, Role, Team
 from tests.helpers import (
+    RQ,
     OutsideConnection,
+    Worker,
     is_loopback,
     make_call,
     make_service,
@@ -206,3 +208,23 @@ def emulator_received(emulator):
 def echo(acme, emulator):
     """Acme's service "echo" (named Echo), which calls the emulator's demo-echo."""
     return emulator.service(acme, "demo-echo", slug="echo", name="Echo")
+
+
+# A background worker
+
+@pytest.fixture
+def worker(transactional_db):
+    """start(): a worker process; all are stopped at the end of the test."""
+    if RQ:  # jobs of an earlier session that ended early: their runs are gone
+        import django_rq
+
+        django_rq.get_queue("default").empty()
+    started = []
+
+    def start():
+        started.append(Worker())
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.stop()

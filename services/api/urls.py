@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from services import keys
-from services.api import calls, export, imports, saved, services, snippets, teams
+from services.api import calls, export, imports, runs, saved, services, snippets, teams
 from services.api import keys as key_routes
 from services.api.core import (
     API,
@@ -42,7 +42,7 @@ api = API(
                 "Django's CSRF check also wants a Referer or Origin of this site).",
 )
 install_error_handlers(api)
-for area in (teams, services, calls, export, snippets, key_routes, saved, imports):
+for area in (teams, services, calls, export, snippets, key_routes, saved, imports, runs):
     api.add_router("", area.router)
 
 
