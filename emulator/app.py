@@ -17,6 +17,8 @@ from emulator.routes import find_route
 from emulator.watch import Watch, tracked
 
 GATEWAY_LIMIT = 1_048_576
+# How many requests app.received remembers, by default.
+DEFAULT_KEEP = 200
 PREFIX = "/api/predict/"
 CONTROL = "/__emulator__/received"
 # What the control route gives of each record: all but the headers and the body.
@@ -220,7 +222,7 @@ class Emulator:
         return handler(request)
 
 
-def make_app(services=None, limit=GATEWAY_LIMIT, keep=200, tokens_per_s=0.0):
+def make_app(services=None, limit=GATEWAY_LIMIT, keep=DEFAULT_KEEP, tokens_per_s=0.0):
     """The WSGI app. app.received keeps the last `keep` requests on any route, refused ones
     too: {"method", "path" and "query" (raw), "headers" (canonical case, so "Content-Md5"),
     "body" (bytes; empty when refused for its size), "status", "client_port", and

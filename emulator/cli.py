@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-from emulator.app import make_app
+from emulator.app import DEFAULT_KEEP, make_app
 from emulator.config import ConfigError, check_pace, load_config
 from emulator.server import DEFAULT_THREADS, make_server
 
@@ -36,6 +36,9 @@ def add_arguments(parser):
     parser.add_argument("--threads", help=f"how many requests are answered at once (a "
                                           f"stream holds one for its whole length); default: "
                                           f"{DEFAULT_THREADS}")
+    parser.add_argument("--keep", help="how many requests the control route "
+                                       "(/__emulator__/received) remembers; default: "
+                                       f"{DEFAULT_KEEP}")
 
 
 def port_number(value, source):
@@ -69,11 +72,22 @@ def thread_count(value):
     return int(value)
 
 
-def listen(host, port, config=None, tokens_per_s=0.0, threads=DEFAULT_THREADS):
+def keep_count(value):
+    """--keep as a number, DEFAULT_KEEP when not given; StartError when it is not one."""
+    if value is None:
+        return DEFAULT_KEEP
+    if not re.fullmatch(r"[0-9]{1,7}", str(value)) or not 1 <= int(value) <= 1_000_000:
+        raise StartError(f"--keep: expected a number from 1 to 1000000, not {value!r}.")
+    return int(value)
+
+
+def listen(host, port, config=None, tokens_per_s=0.0, threads=DEFAULT_THREADS,
+           keep=DEFAULT_KEEP):
     """(app, server): a listening waitress server for the services of config, else the demo
     set; StartError when the config is bad or the address cannot be bound."""
     try:
-        app = make_app(load_config(config) if config else None, tokens_per_s=tokens_per_s)
+        app = make_app(load_config(config) if config else None, tokens_per_s=tokens_per_s,
+                       keep=keep)
     except ConfigError as exc:
         raise StartError(str(exc)) from None
     try:
@@ -84,13 +98,14 @@ def listen(host, port, config=None, tokens_per_s=0.0, threads=DEFAULT_THREADS):
         raise StartError(f"cannot listen on {host}:{port}: {exc}") from None
 
 
-def run(host="127.0.0.1", port=None, config=None, out=None, tokens_per_s=None, threads=None):
+def run(host="127.0.0.1", port=None, config=None, out=None, tokens_per_s=None, threads=None,
+        keep=None):
     """Serve until the process is stopped; StartError when it cannot start. The options are
     the command line's values (strings, or None when not given) or numbers."""
     out = out or sys.stdout
     port = chosen_port(port)
     tokens_per_s, threads = pace(tokens_per_s), thread_count(threads)
-    app, server = listen(host, port, config, tokens_per_s, threads)
+    app, server = listen(host, port, config, tokens_per_s, threads, keep_count(keep))
     # A host with several addresses ("localhost") gets a server of several sockets, which
     # has no single effective port.
     port = getattr(server, "effective_port", port)
@@ -103,14 +118,15 @@ def run(host="127.0.0.1", port=None, config=None, out=None, tokens_per_s=None, t
 
 def main(argv=None):
     """`python -m emulator [--host H] [--port P] [--config FILE] [--tokens-per-s N]
-    [--threads N]`: serves until stopped; when it cannot start, one line on stderr and 2."""
+    [--threads N] [--keep N]`: serves until stopped; when it cannot start, one line on
+    stderr and 2."""
     parser = argparse.ArgumentParser(prog="python -m emulator",
                                      description="Serve the local EAS emulator.")
     add_arguments(parser)
     options = parser.parse_args(argv)
     try:
         run(options.host, options.port, options.config, tokens_per_s=options.tokens_per_s,
-            threads=options.threads)
+            threads=options.threads, keep=options.keep)
     except StartError as exc:
         print(f"EAS emulator: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -7,9 +7,9 @@ gunicorn as `make run` does, runs the EAS emulator in a process of its own, and 
   (b) the history page and GET /api/calls with 1,000,000 call rows: unfiltered, by service,
       by status class;
   (c) the TCP connections the upstream sees for 100 sequential calls.
-the streaming figures of tests/bench/streaming.py, and those of saved requests and export
-(tests/bench/saved_export.py). It prints a Markdown table. Run it as
-`make bench` (not part of `make test`).
+the streaming figures of tests/bench/streaming.py, those of saved requests and export
+(tests/bench/saved_export.py), and those of capacity runs (tests/bench/runs.py). It prints a
+Markdown table. Run it as `make bench` (not part of `make test`).
 """
 
 import base64
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import emulator as eas_emulator  # noqa: E402
-from tests.bench import saved_export, streaming  # noqa: E402
+from tests.bench import runs, saved_export, streaming  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
 PAIRS = int(os.environ.get("BENCH_PAIRS", 500))
@@ -287,7 +287,7 @@ class Emulator:
     def __init__(self):
         port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "--port", str(port)], cwd=ROOT,
+            [sys.executable, "-m", "emulator", "--port", str(port), "--keep", "2000"], cwd=ROOT,
             env=environment("sqlite:////nonexistent", tempfile.gettempdir()),
             stdout=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{port}/api/predict/demo-echo"
@@ -354,11 +354,12 @@ def main():
             columns[name] |= streaming.measure(target, emulator)
             columns[name] |= saved_export.measure(target, ROWS, manage, timed, summary,
                                                  PAGE_RUNS)
+            columns[name] |= runs.measure(target, emulator)
     print(f"\nMachine speed while (a) ran: a 3,000,000-step Python loop took {speed[0]:.0f} ms "
           f"before and {speed[1]:.0f} ms after (about 95 ms when this machine runs at full speed).")
     print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
-    for key, label in ROWS_SHOWN + streaming.ROWS + saved_export.ROWS:
+    for key, label in ROWS_SHOWN + streaming.ROWS + saved_export.ROWS + runs.ROWS:
         print(f"| {label} | " + " | ".join(column[key] for column in columns.values()) + " |")
 
 

@@ -12,10 +12,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         cli.add_arguments(parser)
 
-    def handle(self, *args, host, port, config, tokens_per_s, threads, **options):
+    def handle(self, *args, host, port, config, tokens_per_s, threads, keep, **options):
         try:
             cli.run(host, port, config, out=self.stdout, tokens_per_s=tokens_per_s,
-                    threads=threads)
+                    threads=threads, keep=keep)
         except cli.StartError as exc:
             # The same exit status as `python -m emulator` for the same mistake.
             raise CommandError(str(exc), returncode=2) from None
