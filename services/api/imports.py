@@ -4,13 +4,42 @@ services/curl/ (no Django); here the user's services are its candidates and its 
 translated. Nothing is sent, nothing is recorded."""
 
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Field, Router, Schema
 
 from services import access, curl
 from services.api import schemas
 from services.errors import Refusal
 
 router = Router(tags=["import"])
+
+
+class CurlImportIn(schemas.Input):
+    command: schemas.Text = Field(description="A curl command as pasted: continuations, quotes "
+                                              "and a printf piped into curl as the shell reads "
+                                              "them.")
+
+
+class CurlImportOut(Schema):
+    service: str | None = Field(description="The slug of your service whose public or VPC "
+                                            "endpoint the URL starts with; null when none.")
+    endpoint: schemas.EndpointKind | None = Field(description="Which of its endpoints; null "
+                                                              "without a service.")
+    method: str
+    url: str = Field(description="The URL curl would request.")
+    path: str = Field(description="What follows the endpoint, query included; without a "
+                                  "service, the URL's path and query.")
+    headers: dict[str, str] = Field(description="In the order curl sends them; without "
+                                                "Authorization and curl's own User-Agent, "
+                                                "Accept, Host and Content-Length.")
+    body: str | None = Field(None, description="Present when the body is UTF-8 text.")
+    body_base64: str | None = Field(None, description="Present instead of body otherwise.")
+    notes: list[str] = Field(description="What was left out or changed, and why.")
+
+
+def curl_import_out(imported, notes):
+    return {"service": imported.service, "endpoint": imported.endpoint,
+            "method": imported.method, "url": imported.url, "path": imported.path,
+            "headers": dict(imported.headers), **schemas.body_out(imported.body), "notes": notes}
 
 
 def _candidates(user):
@@ -27,9 +56,9 @@ def _translated(message):
     return _(message.template) % message.params
 
 
-@router.post("/import/curl", response={200: schemas.CurlImportOut, 400: schemas.ErrorOut,
+@router.post("/import/curl", response={200: CurlImportOut, 400: schemas.ErrorOut,
                                        401: schemas.ErrorOut}, exclude_unset=True)
-def curl_import(request, payload: schemas.CurlImportIn):
+def curl_import(request, payload: CurlImportIn):
     """The request a curl command sends (method, URL, headers in curl's order, body) and your
     service whose public or VPC endpoint the URL starts with, with the path after it; notes
     say what was left out and why. 400 for what the import cannot read."""
@@ -37,4 +66,4 @@ def curl_import(request, payload: schemas.CurlImportIn):
         imported = curl.import_command(payload.command, _candidates(request.user))
     except curl.CurlImportError as exc:
         raise Refusal(400, _(exc.message) % exc.params) from None
-    return schemas.curl_import_out(imported, [_translated(note) for note in imported.notes])
+    return curl_import_out(imported, [_translated(note) for note in imported.notes])

@@ -12,7 +12,7 @@ from services.api.core import ERRORS
 from services.api.schemas import ErrorOut
 from services.errors import Refusal
 from services.models import Call, Run
-from services.runs import compare, control
+from services.runs import compare, control, state
 
 router = Router(tags=["capacity runs"])
 LIST_LIMIT = 50
@@ -62,7 +62,7 @@ def run_list(request, slug: str):
     """The service's capacity runs and compares, newest first (the last 50)."""
     service = access.service(request.user, slug)
     runs = Run.objects.filter(service=service)
-    control.fail_stale(runs)
+    state.fail_stale(runs)
     return JsonResponse([shapes.run_out(run) for run in runs[:LIST_LIMIT]], safe=False)
 
 
@@ -70,7 +70,7 @@ def run_list(request, slug: str):
 def run_get(request, id: int):
     run = access.run(request.user, id)
     if run.state == Run.State.RUNNING:
-        control.fail_stale(Run.objects.filter(pk=run.pk))
+        state.fail_stale(Run.objects.filter(pk=run.pk))
         run.refresh_from_db()
     return JsonResponse(shapes.run_out(run))
 

@@ -212,9 +212,9 @@ class CallQuery(Schema):
     until: str | None = Field(None, description="YYYY-MM-DD")
     path: str | None = None
     streamed: str | None = Field(None, description="true or false")
-    source: str | None = Field(None, description="all, portal, gateway, run or probe; by "
-                                                 "default, all but run and probe")
-    run: str | None = Field(None, description="the calls of one run or compare")
+    source: str | None = Field(None, description="all, portal, gateway, run, probe (default: "
+                                                 "all but run and probe)")
+    run: str | None = None
     cursor: str | None = None
     limit: str | None = Field(None, description="1-200, default 50")
 
@@ -371,31 +371,3 @@ def saved_out(saved, service_slug):
             "method": saved.method, "path": saved.path, "headers": saved.headers,
             **body_out(saved.body), "created_by": saved.created_by_name,
             "updated_at": saved.updated_at.astimezone(UTC)}
-
-
-class CurlImportIn(Input):
-    command: Text = Field(description="A curl command as pasted: continuations, quotes and a "
-                                      "printf piped into curl as the shell reads them.")
-
-
-class CurlImportOut(Schema):
-    service: str | None = Field(description="The slug of your service whose public or VPC "
-                                            "endpoint the URL starts with; null when none.")
-    endpoint: EndpointKind | None = Field(description="Which of its endpoints; null without "
-                                                      "a service.")
-    method: str
-    url: str = Field(description="The URL curl would request.")
-    path: str = Field(description="What follows the endpoint, query included; without a "
-                                  "service, the URL's path and query.")
-    headers: dict[str, str] = Field(description="In the order curl sends them; without "
-                                                "Authorization and curl's own User-Agent, "
-                                                "Accept, Host and Content-Length.")
-    body: str | None = Field(None, description="Present when the body is UTF-8 text.")
-    body_base64: str | None = Field(None, description="Present instead of body otherwise.")
-    notes: list[str] = Field(description="What was left out or changed, and why.")
-
-
-def curl_import_out(imported, notes):
-    return {"service": imported.service, "endpoint": imported.endpoint,
-            "method": imported.method, "url": imported.url, "path": imported.path,
-            "headers": dict(imported.headers), **body_out(imported.body), "notes": notes}

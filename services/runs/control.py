@@ -6,26 +6,24 @@ A run is checked when it is started as a call would be (who, token, path, header
 addresses), against the limits, and against the one active run a service may have (a unique
 index holds it, so two starts at once cannot both pass); only then is it queued with Django's
 tasks API (services/runs/tasks.py) and written to the audit log. A running run writes a
-heartbeat with its figures every quarter second; one whose heartbeat is older than STALE_S has
-lost its worker and is marked failed, with what it had measured, when it is next looked at.
+heartbeat with its figures every quarter second; one whose heartbeat is older than
+state.STALE_S has lost its worker and is marked failed, with what it had measured, when it is
+next looked at.
 """
 
 import base64
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services import access, calls
 from services.errors import Refusal
 from services.models import AuditEvent, Run, Service
+from services.runs import state, tasks
 from services.runs.stats import Tally
-
-STALE_S = 15
 
 
 def limits() -> dict[str, int]:
@@ -50,10 +48,6 @@ def check_limits(total: int, concurrency: int, max_seconds: int | None) -> int:
     return seconds
 
 
-def may_run(user: Any, service: Service) -> bool:
-    return access.is_maintainer(user, service.team)
-
-
 def prepare(user: Any, slug: str, request: calls.CallRequest, total: int, concurrency: int,
             max_seconds: int | None) -> tuple[calls.Ready, int]:
     """Every check of a start, nothing queued: (the request ready to send, max_seconds)."""
@@ -61,7 +55,7 @@ def prepare(user: Any, slug: str, request: calls.CallRequest, total: int, concur
     access.require_maintainer(user, service.team, _("start capacity runs"))
     seconds = check_limits(total, concurrency, max_seconds)
     ready = calls.ready(user, service, request)
-    fail_stale(Run.objects.filter(service=service))
+    state.fail_stale(Run.objects.filter(service=service))
     if Run.objects.filter(service=service, kind=Run.Kind.CAPACITY,
                           state__in=Run.ACTIVE).exists():
         raise _busy(service)
@@ -71,8 +65,6 @@ def prepare(user: Any, slug: str, request: calls.CallRequest, total: int, concur
 def start(user: Any, slug: str, request: calls.CallRequest, total: int, concurrency: int,
           max_seconds: int | None = None) -> Run:
     """Checks, then queues a run and records run.started; raises Refusal (nothing queued)."""
-    from services.runs import tasks  # the tasks API loads its backend: only when one starts
-
     ready, seconds = prepare(user, slug, request, total, concurrency, max_seconds)
     service = ready.service
     run = Run(kind=Run.Kind.CAPACITY, team_id=service.team_id, service=service,
@@ -93,7 +85,7 @@ def start(user: Any, slug: str, request: calls.CallRequest, total: int, concurre
     try:
         tasks.capacity_run.enqueue(run.pk)
     except Exception as exc:
-        finish(run, Run.State.FAILED, _("The run could not be queued: %(reason)s")
+        state.finish(run, Run.State.FAILED, _("The run could not be queued: %(reason)s")
                % {"reason": exc.__class__.__name__}, Tally())
         raise Refusal(503, _("The run could not be queued (%(reason)s); is the task queue "
                              "running?") % {"reason": exc.__class__.__name__}) from None
@@ -114,13 +106,6 @@ def stored_request(ready: calls.Ready) -> dict[str, Any]:
             "body_base64": base64.b64encode(ready.outbound.body).decode("ascii")}
 
 
-def call_request(run: Run) -> calls.CallRequest:
-    kept = run.request
-    return calls.CallRequest(endpoint=kept["endpoint"], method=kept["method"], path=kept["path"],
-                             headers=dict(kept["headers"]),
-                             body=base64.b64decode(kept["body_base64"]))
-
-
 def stop(user: Any, run: Run) -> Run:
     """Asks a run to stop: a queued one stops at once, a running one at its next step."""
     if run.kind != Run.Kind.CAPACITY:
@@ -130,53 +115,8 @@ def stop(user: Any, run: Run) -> Run:
     if Run.objects.filter(pk=run.pk, state=Run.State.QUEUED).update(
             state=Run.State.STOPPED, reason=_("Stopped by a user before it started."),
             finished_at=now):
-        redact(run.pk)
+        state.redact(run.pk)
     else:
         Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(stop_requested=True)
     run.refresh_from_db()
     return run
-
-
-def claim(run_id: int) -> bool:
-    """Takes a queued run for this worker; False when it is not queued (any more)."""
-    now = timezone.now()
-    return bool(Run.objects.filter(pk=run_id, state=Run.State.QUEUED).update(
-        state=Run.State.RUNNING, started_at=now, heartbeat_at=now))
-
-
-def progress(run_id: int, figures: dict[str, Any]) -> None:
-    Run.objects.filter(pk=run_id, state=Run.State.RUNNING).update(
-        heartbeat_at=timezone.now(), **figures)
-
-
-def stop_requested(run_id: int) -> bool:
-    return bool(Run.objects.filter(pk=run_id).values_list("stop_requested", flat=True).first())
-
-
-def finish(run: Run, state: str, reason: str, tally: Tally) -> None:
-    figures = tally.figures() if tally.sent else {}
-    Run.objects.filter(pk=run.pk, state__in=Run.ACTIVE).update(
-        state=state, reason=reason, finished_at=timezone.now(), **figures)
-    redact(run.pk)
-
-
-def redact(run_id: int) -> None:
-    """Once a run has ended, its request keeps no secret-looking header value."""
-    run = Run.objects.filter(pk=run_id).only("request").first()
-    if run is None or not run.request.get("headers"):
-        return
-    headers = calls.redact_headers(dict(run.request["headers"]), "\x00")
-    run.request = {**run.request, "headers": [[name, value] for name, value in headers.items()]}
-    run.save(update_fields=["request"])
-
-
-def fail_stale(runs: QuerySet) -> None:
-    """Marks failed the running runs among these whose worker stopped writing heartbeats."""
-    stale = runs.filter(state=Run.State.RUNNING,
-                        heartbeat_at__lt=timezone.now() - timedelta(seconds=STALE_S))
-    for run_id in stale.values_list("pk", flat=True):
-        if Run.objects.filter(pk=run_id, state=Run.State.RUNNING).update(
-                state=Run.State.FAILED, finished_at=timezone.now(),
-                reason=_("The worker stopped answering during the run; the figures are what it "
-                         "had measured by then.")):
-            redact(run_id)

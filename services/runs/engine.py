@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from services import calls
 from services.errors import Refusal
 from services.models import Call, Run
-from services.runs import control
+from services.runs import state
 from services.runs.stats import Result, Tally
 
 log = logging.getLogger(__name__)
@@ -36,17 +36,17 @@ SHUTDOWN = threading.Event()
 def execute(run_id: int) -> None:
     """Runs the queued run run_id to its end; a run not queued (stopped meanwhile, or taken by
     another worker) is left alone."""
-    if not control.claim(run_id):
+    if not state.claim(run_id):
         return
     run = Run.objects.select_related("service", "user").get(pk=run_id)
     try:
         if run.service is None or run.user is None:
             raise Refusal(404, _("The service or the user who started the run is gone."))
-        request = calls.ready(run.user, run.service, control.call_request(run))
-        if not control.may_run(run.user, request.service):
+        request = calls.ready(run.user, run.service, state.call_request(run))
+        if not state.may_run(run.user, request.service):
             raise Refusal(403, _("The user who started the run is no longer a maintainer."))
     except Refusal as exc:
-        control.finish(run, Run.State.FAILED, exc.message, Tally())
+        state.finish(run, Run.State.FAILED, exc.message, Tally())
         return
     Engine(run, request).go()
 
@@ -69,7 +69,7 @@ class Engine:
         self.pending: list[Call] = []
 
     def go(self) -> None:
-        state, reason = Run.State.DONE, ""
+        ending, reason = Run.State.DONE, ""
         threads = [threading.Thread(target=self.sender, name=f"run-{self.run.pk}-{n}",
                                     daemon=True) for n in range(self.run.concurrency)]
         try:
@@ -84,29 +84,29 @@ class Engine:
                     continue
                 last_tick = now
                 self.flush()
-                if state == Run.State.DONE:
-                    state, reason = self.why_stop(now)
-                    if state != Run.State.DONE:
+                if ending == Run.State.DONE:
+                    ending, reason = self.why_stop(now)
+                    if ending != Run.State.DONE:
                         self.stop()
-            if state == Run.State.DONE and self.auto_stopped:
-                state, reason = self.why_stop(time.perf_counter())
+            if ending == Run.State.DONE and self.auto_stopped:
+                ending, reason = self.why_stop(time.perf_counter())
             self.flush()
         except BaseException:
             log.exception("Run %s failed", self.run.pk)
             self.stop()
-            state, reason = Run.State.FAILED, _("The worker failed during the run; the error "
+            ending, reason = Run.State.FAILED, _("The worker failed during the run; the error "
                                                 "was logged.")
             for thread in threads:
                 thread.join(timeout=5)
             self.drain_quietly()
             raise
         finally:
-            control.finish(self.run, state, reason, self.tally)
+            state.finish(self.run, ending, reason, self.tally)
 
     def why_stop(self, now: float) -> tuple[str, str]:
         if SHUTDOWN.is_set():
             return Run.State.FAILED, _("The worker was stopped during the run.")
-        if control.stop_requested(self.run.pk):
+        if state.stop_requested(self.run.pk):
             return Run.State.STOPPED, _("Stopped by a user.")
         if self.auto_stopped:
             return Run.State.STOPPED, _(
@@ -175,7 +175,7 @@ class Engine:
             self.pending = []
         with self.lock:
             figures = self.tally.figures()
-        control.progress(self.run.pk, figures)
+        state.progress(self.run.pk, figures)
 
     def drain_quietly(self) -> None:
         try:

@@ -15,6 +15,8 @@ BODY_ROUTES = [
     ("post", "/api/snippet"),
     ("post", "/api/services/chat/requests"),
     ("patch", "/api/requests/1"),
+    ("post", "/api/services/chat/runs"),
+    ("post", "/api/compare"),
 ]
 
 
@@ -68,7 +70,7 @@ def test_too_many_form_fields_before_the_csrf_check_is_400(service, root):
     "cursor=abc", "cursor=0", "cursor=-5", "status=7xx", "status=%ff",
     "since=2024-13-01", "since=tomorrow", "since=2025-02-01&until=2025-01-01",
     "since=9999-12-31&until=9999-12-31", "user=%00", "path=%00", "service=not%20a%20slug",
-    "user=" + "u" * 151,
+    "user=" + "u" * 151, "source=x", "source=RUN", "run=0", "run=abc", "run=-1",
 ])
 def test_a_bad_filter_is_400(client, query):
     assert_refused(client.get(f"/api/calls?{query}"))

@@ -248,6 +248,11 @@ def test_the_openapi_document_lists_every_route(alice):
         "/api/requests/{id}/invoke": ["post"],
         "/api/requests/{id}/snippet": ["get"],
         "/api/import/curl": ["post"],
+        "/api/services/{slug}/runs": ["get", "post"],
+        "/api/runs/{id}": ["get"],
+        "/api/runs/{id}/stop": ["post"],
+        "/api/runs/{id}/samples": ["get"],
+        "/api/compare": ["post"],
     }
     assert "token" not in response.json()["components"]["schemas"]["ServiceOut"]["properties"]
 

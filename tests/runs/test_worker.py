@@ -8,7 +8,7 @@ import time
 import pytest
 
 from services.models import Run
-from services.runs import control
+from services.runs import state
 from tests.helpers import RQ, logged_in, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,7 +74,7 @@ def test_progress_shows_while_it_runs_and_stop_ends_it_at_once(slow, alice, upst
 
 def test_a_killed_worker_leaves_the_run_failed_with_what_it_measured(
         slow, alice, upstream, worker, monkeypatch):
-    monkeypatch.setattr(control, "STALE_S", 1)
+    monkeypatch.setattr(state, "STALE_S", 1)
     process = worker()
     client = logged_in(alice)
     run_id = start_run(client, total=400, concurrency=2, request={"path": "/slow?seconds=0.1"})
@@ -90,7 +90,7 @@ def test_a_killed_worker_leaves_the_run_failed_with_what_it_measured(
 
 def test_a_stopped_worker_fails_its_run_and_a_queued_run_waits_for_the_next(
         slow, acme, alice, upstream, worker, monkeypatch):
-    monkeypatch.setattr(control, "STALE_S", 1)
+    monkeypatch.setattr(state, "STALE_S", 1)
     other = upstream.service(acme, "demo-echo", slug="other", default_path="/echo")
     assert other.pk
     first = worker()
