@@ -35,7 +35,15 @@ routes, openai (the model routes), watch (whether the client is still there), se
 in the foreground or a thread) and cli (the command line).
 """
 
-from emulator.app import GATEWAY_LIMIT, Emulator, Received, canonical, make_app, read_body
+from emulator.app import (
+    GATEWAY_LIMIT,
+    Emulator,
+    Received,
+    canonical,
+    make_app,
+    most_at_once,
+    read_body,
+)
 from emulator.cli import StartError, main
 from emulator.config import (
     DEMO_CONFIG,
@@ -50,5 +58,5 @@ from emulator.server import DEFAULT_THREADS, make_server, start_in_thread, stop
 __all__ = [
     "DEFAULT_THREADS", "DEMO_CONFIG", "DEMO_SERVICES", "GATEWAY_LIMIT", "KINDS", "ConfigError",
     "Emulator", "Received", "StartError", "canonical", "check_services", "load_config", "main",
-    "make_app", "make_server", "read_body", "start_in_thread", "stop",
+    "make_app", "make_server", "most_at_once", "read_body", "start_in_thread", "stop",
 ]

@@ -26,6 +26,23 @@ SUMMARY = ("method", "path", "query", "status", "client_port", "started_at", "fi
            "disconnected", "disconnected_at")
 
 
+def most_at_once(records):
+    """The most of these requests the emulator was answering at the same moment, from their
+    started_at and finished_at (a record of app.received, or of the control route): what a
+    client's concurrency looked like from the server's side. A request whose client left ends
+    when it left; one still being answered has not ended."""
+    def end(record):
+        return record["finished_at"] or record["disconnected_at"] or float("inf")
+
+    edges = sorted([(record["started_at"], 1) for record in records]
+                   + [(end(record), -1) for record in records])
+    busy = peak = 0
+    for _moment, change in edges:
+        busy += change
+        peak = max(peak, busy)
+    return peak
+
+
 class Received:
     """The last requests that arrived, newest last; safe to read while the server runs."""
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import requests
 
+from emulator import most_at_once
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 N, C, SLOW = 500, 16, 0.05
 OVERHEAD_N = 300
@@ -32,16 +34,6 @@ ROWS = [
     ("run overhead", f"(m) worker's time per request, {OVERHEAD_N} at C = 1 to echo: run − "
                      "direct, ms (target: within 2 ms of (a)'s added median)"),
 ]
-
-
-def most_at_once(records):
-    edges = sorted([(record["started_at"], 1) for record in records]
-                   + [(record["finished_at"], -1) for record in records])
-    busy = peak = 0
-    for _moment, change in edges:
-        busy += change
-        peak = max(peak, busy)
-    return peak
 
 
 def direct(emulator, path, total, concurrency):

@@ -347,3 +347,15 @@ def test_load_config_says_what_is_wrong(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(eas_emulator.ConfigError, match=re.escape(message)):
         eas_emulator.load_config(path)
+
+
+def test_most_at_once_counts_the_requests_answered_at_the_same_moment():
+    def record(start, finish, left=None):
+        return {"started_at": start, "finished_at": finish, "disconnected_at": left}
+
+    assert eas_emulator.most_at_once([]) == 0
+    # 0-2 and 1-3 overlap; 3-4 starts as 1-3 ends (an end counts before a start at a tie).
+    assert eas_emulator.most_at_once([record(0, 2), record(1, 3), record(3, 4)]) == 2
+    # A client that left ends at that moment; one still answered has not ended.
+    assert eas_emulator.most_at_once([record(0, None, 1), record(1.5, 2)]) == 1
+    assert eas_emulator.most_at_once([record(0, None), record(5, 6), record(7, 8)]) == 2

@@ -8,6 +8,7 @@ import statistics
 
 import pytest
 
+from emulator import most_at_once
 from services.models import Call, Run
 from services.runs import engine
 from tests.helpers import logged_in, send
@@ -21,17 +22,6 @@ def run_to_end(client, slug="slow", **body):
     run_id = response.json()["id"]
     engine.execute(run_id)
     return client.get(f"/api/runs/{run_id}").json()
-
-
-def most_at_once(records):
-    """The most requests the upstream was working on at the same moment."""
-    edges = sorted([(record["started_at"], 1) for record in records]
-                   + [(record["finished_at"], -1) for record in records])
-    busy = peak = 0
-    for _moment, change in edges:
-        busy += change
-        peak = max(peak, busy)
-    return peak
 
 
 def reference(values, p):
