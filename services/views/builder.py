@@ -16,6 +16,7 @@ from services.models import Service
 from services.net import join
 from services.net.errors import PathError
 from services.net.limits import GATEWAY_BODY_LIMIT
+from services.views.runs import builder_runs
 from services.views.snippet_panel import snippet_panel_for_builder
 
 # Stands for a service's slug in a builder URL given to the page's scripts.
@@ -214,6 +215,7 @@ def service_builder(request, slug):
         "endpoint_choices": choices, "methods": Service.Method.values,
         "url": url, "url_refused": refused, "config": config, "limit": GATEWAY_BODY_LIMIT,
         "snippet_panel": snippet_panel_for_builder(request.user, service),
+        "runs": builder_runs(request.user, service),
     })
 
 

@@ -110,7 +110,8 @@ def test_the_page_posts_to_the_invoke_api_with_a_csrf_token(service, bob):
     assert 'name="csrfmiddlewaretoken"' in response.text
     # builder.js brings in join.js, response.js and hints.js itself
     # (tests/pages/test_static_files.py).
-    assert module_scripts(response) == ["builder", "snippets", "builder_save", "builder_import"]
+    assert module_scripts(response) == ["builder", "snippets", "builder_save", "builder_import",
+                                       "builder_run"]
 
 
 def test_the_scripts_get_the_servers_own_refusal_messages(service, bob):
