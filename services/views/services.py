@@ -16,6 +16,7 @@ from services import access, snippets
 from services.errors import Refusal
 from services.forms import ServiceFilterForm, ServiceForm
 from services.views.builder import starting_request
+from services.views.runs import recent_runs
 
 # The snippets "Call it from code" offers, where they can express the service's default request.
 FROM_CODE = ("openai", "curl", "eas_sdk")
@@ -47,6 +48,7 @@ def service_detail(request, slug):
         "warnings": service.endpoint_warnings(),
         "from_code": from_code(request, service),
         "saved": saved_rows(request.user, service, can_maintain),
+        "runs": recent_runs(service),
         "saved_config": {
             "callsUrl": reverse("call_list"),
             "text": {
@@ -74,12 +76,16 @@ SAVED_DELETE = ('<button type="button" class="saved-delete danger" data-url="{ur
 
 def saved_rows(user, service, can_maintain):
     """{"count", "rows": the HTML rows} of the service's saved requests, in one query and
-    without their bodies. Each row has its actions (Open in builder, Send, Snippet; the same for
-    every row but the id: rendered once with ID_HOLE, filled in per row), and Delete for who may
-    change it (its creator, or a maintainer)."""
+    without their bodies. Each row has its actions (Open in builder, Send, Snippet, and for
+    maintainers Capacity run…; the same for every row but the id: rendered once with ID_HOLE,
+    filled in per row), and Delete for who may change it (its creator, or a maintainer)."""
     hole = str(ID_HOLE)
+    builder_url = reverse("service_builder", args=[service.slug]) + "?saved=" + hole
     actions = render_to_string("services/services/saved_actions.html", {
-        "builder_url": reverse("service_builder", args=[service.slug]) + "?saved=" + hole,
+        "builder_url": builder_url,
+        # Capacity runs are the maintainers' (services/runs/control.py): the builder opens
+        # with the saved request and its run dialog.
+        "run_url": builder_url + "&run=1" if can_maintain else "",
         "invoke_url": reverse("api:saved_invoke", args=[ID_HOLE]),
         "snippets": [(snippets.TARGETS[name].label,
                       reverse("api:saved_snippet", args=[ID_HOLE]) + "?lang=" + name)
