@@ -20,7 +20,8 @@ from services.views.snippet_panel import snippet_panel_for_call
 
 HEX_PREVIEW_BYTES = 64
 # The list's filters an export keeps (not its page: cursor, limit).
-EXPORT_FILTERS = ("service", "status", "user", "since", "until", "path", "streamed")
+EXPORT_FILTERS = ("service", "status", "user", "since", "until", "path", "streamed", "source",
+                  "run")
 EXPORT_FORMATS = (("csv", gettext_lazy("CSV")), ("jsonl", gettext_lazy("JSON Lines")))
 
 
@@ -51,6 +52,7 @@ def call_list(request):
         newest_url = f"?{params.urlencode()}"
     return render(request, "services/history/call_list.html", {
         "filters": filters, "calls": rows, "older_url": older_url, "newest_url": newest_url,
+        "run_id": filters.cleaned_data["run"] if filters.is_valid() else None,
         "filter_error": "" if filters.is_valid() else error_text(filters),
         "export_links": export_links(request.GET) if filters.is_valid() else [],
         "service_slugs": access.services(request.user).values_list("slug", flat=True),
