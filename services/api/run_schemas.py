@@ -99,6 +99,9 @@ class CompareOut(Schema):
     id: int = Field(description="The compare, as a run: GET /api/runs/{id}.")
     targets: list[TargetOut]
     same_body: bool
+    rounds: int = Field(description="Rounds sent: fewer than asked when the compare reached its "
+                                    "60 s.")
+    reason: str = Field(description="Why it ended early; empty otherwise.")
 
 
 def _utc(value):

@@ -4,6 +4,7 @@ conditions over time falls on every target alike. Every request is a Call (sourc
 Run of kind "compare", which keeps the answer's summary for its page."""
 
 import dataclasses
+import time
 from typing import Any
 
 from django.utils import timezone
@@ -16,6 +17,8 @@ from services.runs.stats import summary
 
 MIN_TARGETS, MAX_TARGETS = 2, 4
 MAX_ROUNDS = 20
+# A compare answers in the request that asked for it: no new round starts after this long.
+MAX_SECONDS = 60
 
 
 def compare(user: Any, targets: list[tuple[str, str | None]],
@@ -49,12 +52,18 @@ def compare(user: Any, targets: list[tuple[str, str | None]],
         request={"method": first.outbound.method, "path": first.path},
         url=calls.redact_text(first.outbound.url, first.token))
     sent: list[list[Any]] = [[] for _ready in readies]
+    started = time.monotonic()
     try:
         for _round in range(rounds):
+            if time.monotonic() - started > MAX_SECONDS:
+                run.reason = _("Stopped after %(done)s of %(rounds)s rounds: a compare ends "
+                               "within %(seconds)s s.") % {"done": _round, "rounds": rounds,
+                                                           "seconds": MAX_SECONDS}
+                break
             for index, ready in enumerate(readies):
                 sent[index].append(_send(user, ready, run))
     finally:
-        run.result = _result(readies, sent)
+        run.result = {**_result(readies, sent), "rounds": len(sent[0]), "reason": run.reason}
         run.state, run.finished_at = Run.State.DONE, timezone.now()
         run.sent = sum(len(calls_) for calls_ in sent)
         run.ok = sum(1 for calls_ in sent for call in calls_

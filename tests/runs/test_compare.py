@@ -38,6 +38,7 @@ def test_public_and_vpc_interleaved_each_a_call_of_the_compare(both, bob, upstre
     latencies = [call.elapsed_ms for call in calls[0::2]]
     assert answer["targets"][0]["latency_ms"]["max"] == pytest.approx(max(latencies), abs=0.001)
     assert answer["same_body"] is True
+    assert (answer["rounds"], answer["reason"]) == (3, "")
     assert len(upstream.app.received) == 6
     run = logged_in(bob).get(f"/api/runs/{answer['id']}").json()
     assert (run["kind"], run["state"], run["sent"], run["ok"]) == ("compare", "done", 6, 6)
@@ -88,3 +89,16 @@ def test_another_teams_service_is_404(both, alice, charlie, globex, upstream):
     response = compare(logged_in(charlie), [{"service": "slow"}, {"service": "theirs"}])
     assert response.status_code == 404
     assert len(upstream.app.received) == 0
+
+
+def test_no_round_starts_after_the_compares_time(both, alice, upstream, monkeypatch):
+    from services.runs import compare as compare_module
+
+    monkeypatch.setattr(compare_module, "MAX_SECONDS", 0.15)
+    answer = compare(logged_in(alice), [{"service": "slow", "endpoint": "public"},
+                                        {"service": "slow", "endpoint": "vpc"}],
+                     request={"path": "/slow?seconds=0.1", "method": "GET"}, rounds=10).json()
+    # Round one ends after 0.2 s, past 0.15: no second round.
+    assert answer["rounds"] == 1 and "1 of 10 rounds" in answer["reason"]
+    assert [len(target["calls"]) for target in answer["targets"]] == [1, 1]
+    assert len(upstream.app.received) == 2
