@@ -7,11 +7,13 @@ import re
 from django.templatetags.static import static
 from playwright.sync_api import expect
 
+from services.models import Run
 from tests.helpers import log_in, make_call, open_builder
 
 EXPORTS = {
     "builder": ["csrfToken", "fill", "payload", "savedPayload"],
     "builder_import": [],
+    "builder_run": [],
     "builder_save": [],
     "call_save": [],
     "chat": ["conversation", "figures"],
@@ -20,6 +22,9 @@ EXPORTS = {
     "join": ["joinUrl", "refusalText"],
     "keys": [],
     "response": ["render", "renderCall", "renderHeaders", "renderStatus", "showBodyView"],
+    "run": [],
+    "run_compare": ["start"],
+    "run_plots": ["drawHistogram", "drawOverlay", "drawScatter"],
     "save_dialog": ["ask"],
     "saved_list": [],
     "snippets": [],
@@ -69,10 +74,11 @@ def test_the_builder_page_loads_its_modules_once_each(live_server, page, service
     open_builder(page, live_server, service)
     # The snippet panel's tab has its snippet once snippets.js has the builder's form to read.
     expect(page.locator("#snippet-body code")).to_contain_text(service.public_endpoint)
-    # Every module but those of the chat playground, the keys page, a call's page and the
-    # service page, each its own page's alone.
+    # Every module but those of the chat playground, the keys page, a call's page, the
+    # service page and the run page, each its own page's alone.
     assert module_names(requested) == sorted(
-        name for name in EXPORTS if name not in ("chat", "keys", "call_save", "saved_list"))
+        name for name in EXPORTS if name not in ("chat", "keys", "call_save", "saved_list",
+                                                 "run", "run_compare", "run_plots"))
     assert page.evaluate(NO_GLOBALS) == []
     assert page.csp_errors == []
 
@@ -106,4 +112,29 @@ def test_the_service_page_loads_its_one_module(live_server, page, service, bob):
     expect(page.locator("#saved-empty")).to_be_visible()
     assert module_names(requested) == ["saved_list", "util"]
     assert page.evaluate(NO_GLOBALS) == []
+    assert page.csp_errors == []
+
+
+def test_the_run_page_loads_its_modules_and_the_vendored_uplot_once(live_server, page, service,
+                                                                    bob):
+    run = Run.objects.create(kind="capacity", team=service.team, service=service,
+                             service_slug=service.slug, service_name=service.name, user=bob,
+                             username="bob", state="done", total=1, concurrency=1,
+                             max_seconds=1, sent=1, ok=1)
+    make_call(service, bob, source="run", run=run)
+    log_in(page, live_server, "bob")
+    requested = record_scripts(page)
+    vendored = []
+    page.on("request", lambda request: "/static/vendor/" in request.url
+            and vendored.append(request.url))
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    expect(page.locator("#plot-histogram .uplot canvas")).to_have_count(1)
+    expect(page.locator("#plot-scatter .uplot canvas")).to_have_count(1)
+    assert module_names(requested) == ["run", "run_compare", "run_plots", "util"]
+    # uPlot's script (a classic one, preloaded, then added by run_plots.js) and its styles,
+    # by their hashed names, each fetched once.
+    assert sorted(re.sub(r"\.[0-9a-f]{12}\.", ".<hash>.", url.split("/static/")[1])
+                  for url in vendored) == ["vendor/uplot/uPlot.iife.min.<hash>.js",
+                                           "vendor/uplot/uPlot.min.<hash>.css"]
+    assert page.evaluate("typeof window.uPlot") == "function"
     assert page.csp_errors == []
