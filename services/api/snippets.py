@@ -41,8 +41,8 @@ def _snippet_response(request, snippet_request, lang, token_mode, service=None, 
         with transaction.atomic():
             AuditEvent.objects.create(
                 user=user, username=user.get_username(),
-                action=AuditEvent.Action.TOKEN_EXPORT, team=service.team,
-                service_slug=service.slug,
+                action=AuditEvent.Action.TOKEN_REVEALED, team=service.team,
+                service_slug=service.slug, target=service.slug,
                 detail={"target": lang, "call": call.pk if call else None})
             text = snippets.render(snippet_request, lang, token_mode, token=token)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")

@@ -124,26 +124,42 @@ class Call(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Something worth knowing later who did: a snippet exported with the real token, a
-    personal key made or revoked."""
+    """Something worth knowing later who did (docs/api.md, "Audit log"), recorded where it
+    happens, in the same transaction as the change. It never holds a secret."""
 
     class Action(models.TextChoices):
-        TOKEN_EXPORT = "token_export", _("Snippet exported with the real token")
+        TOKEN_REVEALED = "token.revealed", _("Token revealed in a snippet")
+        SERVICE_CREATED = "service.created", _("Service created")
+        SERVICE_CHANGED = "service.changed", _("Service changed")
+        SERVICE_DELETED = "service.deleted", _("Service deleted")
+        TOKEN_CHANGED = "token.changed", _("Token changed")
+        MEMBER_ADDED = "member.added", _("Member added")
+        MEMBER_REMOVED = "member.removed", _("Member removed")
+        MEMBER_ROLE_CHANGED = "member.role_changed", _("Member's role changed")
         KEY_CREATED = "key.created", _("API key created")
         KEY_REVOKED = "key.revoked", _("API key revoked")
         RUN_STARTED = "run.started", _("Capacity run started")
+        SERVICE_DOWN = "service.down", _("Service went down")
+        SERVICE_UP = "service.up", _("Service came back up")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                              related_name="+")
-    username = models.CharField(max_length=150)
+    # Empty for what the portal did itself (a probe's change of state).
+    username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=32, choices=Action.choices)
     team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
     service_slug = models.CharField(max_length=64, blank=True)
+    # What the action was done to, in words: a service's slug, a member's username, a key's
+    # name, a run's number.
+    target = models.CharField(max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["team", "-id"], name="audit_team_id"),
+                   models.Index(fields=["action", "-id"], name="audit_action_id"),
+                   models.Index(fields=["username", "-id"], name="audit_username_id")]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.service_slug}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"

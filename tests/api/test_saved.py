@@ -295,5 +295,5 @@ def test_a_saved_requests_snippet_with_the_real_token_is_for_maintainers(kept, a
     assert allowed.status_code == 200
     assert TOKEN in allowed.content.decode()
     event = AuditEvent.objects.get()
-    assert (event.username, event.action, event.service_slug) == ("alice", "token_export",
+    assert (event.username, event.action, event.service_slug) == ("alice", "token.revealed",
                                                                   "chat")

@@ -128,7 +128,7 @@ def test_a_maintainer_exports_the_real_token_and_it_is_recorded(call, service, a
     assert response.content.decode() == expected(call, lang, "real", token=TOKEN)
     [event] = AuditEvent.objects.all()
     assert (event.user, event.username, event.action, event.team, event.service_slug) == (
-        alice, "alice", AuditEvent.Action.TOKEN_EXPORT, service.team, "chat")
+        alice, "alice", AuditEvent.Action.TOKEN_REVEALED, service.team, "chat")
     assert event.detail == {"target": lang, "call": call.pk}
 
 
@@ -235,7 +235,7 @@ def test_post_real_is_for_maintainers_and_recorded_without_a_call(service, alice
     assert TOKEN in response.content.decode()
     [event] = AuditEvent.objects.all()
     assert (event.user, event.action, event.team, event.service_slug, event.detail) == (
-        alice, AuditEvent.Action.TOKEN_EXPORT, service.team, "chat",
+        alice, AuditEvent.Action.TOKEN_REVEALED, service.team, "chat",
         {"target": "python", "call": None})
 
 

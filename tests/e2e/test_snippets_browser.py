@@ -262,7 +262,7 @@ def test_the_builders_key_snippet_follows_the_form(live_server, page, echo, bob)
     page.fill("#path", "/echo/other")
     expect(code).to_contain_text(f"'{live_server.url}/gw/demo-echo/echo/other'")
     expect(page.locator("#snippet-refresh")).to_be_hidden()
-    assert not AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_EXPORT).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_REVEALED).exists()
     assert page.csp_errors == []
 
 
