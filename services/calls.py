@@ -98,7 +98,16 @@ def call(user: Any, service: Service | str, request: CallRequest) -> Call:
     service: its slug, or a Service; either way the user's right to call it is checked here.
     """
     slug = service if isinstance(service, str) else service.slug
-    service = access.service_to_call(user, slug)
+    return _send(user, access.service_to_call(user, slug), request, "portal")
+
+
+def probe(service: Service, request: CallRequest) -> Call:
+    """A probe's call (services/probes.py): made by the portal itself, so no user and no
+    permission to check; recorded with source "probe". Raises Refusal as call() does."""
+    return _send(None, service, request, "probe")
+
+
+def _send(user: Any, service: Service, request: CallRequest, source: str) -> Call:
     token = read_token(service)
     kind, path, outbound = prepare(service, request)
     outbound.headers = {**outbound.headers, "Authorization": token}
@@ -112,7 +121,7 @@ def call(user: Any, service: Service | str, request: CallRequest) -> Call:
         raise refusal(exc) from None
     except CallError as exc:
         response = exc
-    return record(user, service, kind, path, outbound, token, response)
+    return record(user, service, kind, path, outbound, token, response, source)
 
 
 @dataclass
@@ -221,7 +230,8 @@ def request_values(user: Any, service: Service, kind: str, path: str,
     return {
         "source": source,
         "team": service.team, "service": service, "service_slug": service.slug,
-        "service_name": service.name, "user": user, "username": user.get_username(),
+        "service_name": service.name, "user": user,
+        "username": user.get_username() if user is not None else "",
         "endpoint": kind, "method": outbound.method, "path": redact_text(path, token),
         "url": redact_text(outbound.url, token),
         "request_headers": redact_headers(outbound.headers, token),

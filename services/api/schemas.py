@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
-from services import snippets
+from services import probes, snippets
 from services.models import Role, Service
 
 
@@ -71,6 +71,26 @@ class MemberOut(Schema):
     role: RoleName
 
 
+class ProbeIn(Input):
+    """The fields given change; a probe just changed is due at once."""
+
+    enabled: bool = None
+    method: Method = None
+    path: Text = None
+    body: Text = None
+    interval_s: int = Field(None, description="At least 30.")
+    expect_status: int = None
+
+
+class ProbeOut(Schema):
+    enabled: bool
+    method: str
+    path: str
+    body: str
+    interval_s: int
+    expect_status: int
+
+
 class ServiceIn(Input):
     slug: Text
     name: Text
@@ -86,6 +106,7 @@ class ServiceIn(Input):
     default_body: Text = ""
     timeout_s: int = 60
     token: Text = Field(description="Stored encrypted; never returned.")
+    probe: ProbeIn | None = None
 
 
 class ServicePatch(Input):
@@ -106,6 +127,7 @@ class ServicePatch(Input):
     default_body: Text = None
     timeout_s: int = None
     token: Text | None = None
+    probe: ProbeIn = None
 
 
 class ServiceOut(Schema):
@@ -127,6 +149,7 @@ class ServiceOut(Schema):
     created_at: datetime
     updated_at: datetime
     warnings: list[str]
+    probe: ProbeOut
 
 
 class InvokeIn(Input):
@@ -251,7 +274,12 @@ def service_out(service):
         "created_at": service.created_at.astimezone(UTC),
         "updated_at": service.updated_at.astimezone(UTC),
         "warnings": service.endpoint_warnings(),
+        "probe": probe_out(probes.probe_of(service)),
     }
+
+
+def probe_out(probe):
+    return {name: getattr(probe, name) for name in probes.FIELDS}
 
 
 def call_out(call, team_slug):
@@ -284,34 +312,6 @@ def _text(data):
         return data.decode()
     except UnicodeDecodeError:
         return None
-
-
-class KeyIn(Input):
-    name: Text = Field(max_length=100)
-    expires_at: datetime | None = Field(None, description="ISO 8601; null: never.")
-
-
-class KeyOut(Schema):
-    id: int
-    name: str
-    prefix: str = Field(description="The key's first characters, to tell keys apart.")
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None
-
-
-class KeyCreated(KeyOut):
-    key: str = Field(description="The key itself: shown this once, never again.")
-
-
-def _utc(value):
-    return value.astimezone(UTC) if value else None
-
-
-def key_out(key):
-    return {"id": key.pk, "name": key.name, "prefix": key.prefix,
-            "created_at": _utc(key.created_at), "last_used_at": _utc(key.last_used_at),
-            "expires_at": _utc(key.expires_at)}
 
 
 class SavedIn(Input):

@@ -1,9 +1,10 @@
 """The registry: services, their endpoints and write-only tokens (docs/api.md, "Services")."""
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from services import access, tokens
+from services import access, probes, tokens
 from services.api import schemas
 from services.api.core import ERRORS, saving, validate
 from services.errors import Refusal
@@ -19,9 +20,25 @@ def _set_token(service, token):
         raise Refusal(400, f"token: {exc}") from None
 
 
+def _probe(service, changes):
+    """The service's probe with the given changes, checked; None when none were given."""
+    if changes is None:
+        return None
+    return probes.checked(service, {name: value for name, value in changes.items()
+                                    if value is not None})
+
+
+def _save(service, probe):
+    with saving(service), transaction.atomic():
+        service.save()
+        if probe is not None:
+            probe.service = service
+            probes.save(probe)
+
+
 @router.get("/services", response=list[schemas.ServiceOut])
 def service_list(request):
-    services = access.services(request.user).select_related("team")
+    services = access.services(request.user).select_related("team", "probe")
     return [schemas.service_out(service) for service in services]
 
 
@@ -31,11 +48,11 @@ def service_create(request, payload: schemas.ServiceIn):
     values = payload.model_dump()
     team = access.team_to_maintain(request.user, values.pop("team"), _("add services"))
     token = values.pop("token")
+    probe_changes = values.pop("probe", None)
     service = Service(team=team, created_by=request.user, updated_by=request.user, **values)
     _set_token(service, token)
     validate(service)
-    with saving(service):
-        service.save()
+    _save(service, _probe(service, probe_changes))
     return Status(201, schemas.service_out(service))
 
 
@@ -51,6 +68,7 @@ def service_patch(request, slug: str, payload: schemas.ServicePatch):
     access.require_maintainer(request.user, service.team, _("edit its services"))
     values = payload.model_dump(exclude_unset=True)
     token = values.pop("token", None)
+    probe_changes = values.pop("probe", None)
     if "team" in values:
         service.team = access.team_to_maintain(request.user, values.pop("team"),
                                                _("receive services"))
@@ -60,8 +78,7 @@ def service_patch(request, slug: str, payload: schemas.ServicePatch):
         _set_token(service, token)
     service.updated_by = request.user
     validate(service)
-    with saving(service):
-        service.save()
+    _save(service, _probe(service, probe_changes))
     return schemas.service_out(service)
 
 

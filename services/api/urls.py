@@ -17,8 +17,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from services import keys
-from services.api import calls, export, imports, runs, saved, services, snippets, teams
+from services.api import (
+    calls,
+    export,
+    imports,
+    runs,
+    saved,
+    services,
+    snippets,
+    teams,
+)
 from services.api import keys as key_routes
+from services.api import status as status_routes
 from services.api.core import (
     API,
     LOGGED_OUT,
@@ -42,7 +52,8 @@ api = API(
                 "Django's CSRF check also wants a Referer or Origin of this site).",
 )
 install_error_handlers(api)
-for area in (teams, services, calls, export, snippets, key_routes, saved, imports, runs):
+for area in (teams, services, calls, export, snippets, key_routes, saved, imports, runs,
+             status_routes):
     api.add_router("", area.router)
 
 

@@ -21,7 +21,7 @@ from tests.helpers import (
 SERVICE_KEYS = {
     "slug", "name", "team", "kind", "gateway", "public_endpoint", "vpc_endpoint",
     "default_endpoint", "description", "default_path", "default_method", "default_body",
-    "timeout_s", "region", "token_hint", "created_at", "updated_at", "warnings",
+    "timeout_s", "region", "token_hint", "created_at", "updated_at", "warnings", "probe",
 }
 
 

@@ -1,0 +1,85 @@
+"""The status board (docs/api.md, "Probes and status"): for each service a user sees, its
+probe's state, last check and latency, its uptime over the last 24 hours and a sparkline of
+its latency by the hour. Read from the probes and their hourly counts (ProbeHour), never from
+the probe calls themselves: the board costs the same with a month of them."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+
+from services import access
+from services.models import Probe, ProbeHour
+
+HOURS = 24
+
+
+@dataclass
+class Row:
+    service: object
+    state: str
+    last_checked_at: datetime | None
+    last_latency_ms: float | None
+    last_error: str
+    enabled: bool
+    checks: int = 0
+    ups: int = 0
+    # HOURS values, oldest first: the mean latency of that hour's checks, None without any.
+    sparkline: list[float | None] = field(default_factory=list)
+
+    @property
+    def uptime_24h(self) -> float | None:
+        return round(self.ups / self.checks, 4) if self.checks else None
+
+    def as_json(self) -> dict:
+        return {"service": self.service.slug, "state": self.state,
+                "last_checked_at": (self.last_checked_at.astimezone(UTC)
+                                    if self.last_checked_at else None),
+                "last_latency_ms": self.last_latency_ms, "uptime_24h": self.uptime_24h,
+                "last_error": self.last_error or None}
+
+
+def board(user, services=None) -> list[Row]:
+    """The rows of the services the user sees (or of these services), by team and name."""
+    if services is None:
+        services = list(access.services(user).select_related("team")
+                        .order_by("team__name", "name"))
+    probes = {probe.service_id: probe
+              for probe in Probe.objects.filter(service__in=[s.pk for s in services])}
+    now = timezone.now()
+    first_hour = (now - timedelta(hours=HOURS - 1)).replace(minute=0, second=0, microsecond=0)
+    hours = [first_hour + timedelta(hours=n) for n in range(HOURS)]
+    index = {hour: n for n, hour in enumerate(hours)}
+    rows = {}
+    for service in services:
+        probe = probes.get(service.pk)
+        enabled = bool(probe and probe.enabled)
+        rows[service.pk] = Row(
+            service=service,
+            state=probe.state if enabled else Probe.State.UNKNOWN,
+            last_checked_at=probe.last_checked_at if probe else None,
+            last_latency_ms=probe.last_latency_ms if probe else None,
+            last_error=(probe.last_error if enabled else "") if probe else "",
+            enabled=enabled, sparkline=[None] * HOURS)
+    counted = ProbeHour.objects.filter(service__in=list(rows), hour__gte=first_hour).values_list(
+        "service_id", "hour", "checks", "ups", "latency_sum_ms")
+    for service_id, hour, checks, ups, latency_sum in counted:
+        row = rows[service_id]
+        row.checks += checks
+        row.ups += ups
+        slot = index.get(hour)
+        if slot is not None and checks:
+            row.sparkline[slot] = round(latency_sum / checks, 2)
+    return list(rows.values())
+
+
+def sparkline_points(values: list[float | None], width: int = 120, height: int = 24) -> str:
+    """The values as the points of an SVG polyline (x left to right, larger values higher);
+    an hour without checks is left out."""
+    known = [value for value in values if value is not None]
+    if not known:
+        return ""
+    top = max(known) or 1.0
+    step = width / max(len(values) - 1, 1)
+    return " ".join(f"{n * step:.1f},{height - 1 - (value / top) * (height - 2):.1f}"
+                    for n, value in enumerate(values) if value is not None)
