@@ -17,7 +17,17 @@ from django.utils.translation import gettext as _
 
 from services.compiled import CompiledQuery
 from services.errors import Refusal
-from services.models import ApiKey, Call, Membership, Role, Run, SavedRequest, Service, Team
+from services.models import (
+    ApiKey,
+    AuditEvent,
+    Call,
+    Membership,
+    Role,
+    Run,
+    SavedRequest,
+    Service,
+    Team,
+)
 
 # A logged-in user, an AnonymousUser, or a stand-in with pk, is_authenticated, is_superuser.
 User = Any
@@ -235,3 +245,37 @@ def team_to_maintain(user: User, slug: str, action: str) -> Team:
 def may_export_real_token(user: User, team: Team) -> bool:
     """Snippets with the real token are for the team's maintainers (and audited)."""
     return is_maintainer(user, team)
+
+
+# The audit log: a team's maintainers read its events; superusers read every event, those of
+# no team (personal keys) included.
+
+def audit_events(user: User) -> QuerySet:
+    if not user.is_authenticated:
+        return AuditEvent.objects.none()
+    if user.is_superuser:
+        return AuditEvent.objects.all()
+    # A literal list: each team walks its own (team, id) index.
+    maintained = Membership.objects.filter(user_id=user.pk, role=Role.MAINTAINER)
+    return AuditEvent.objects.filter(team_id__in=list(maintained.values_list("team_id",
+                                                                             flat=True)))
+
+
+def may_read_audit_log(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or Membership.objects.filter(
+        user_id=user.pk, role=Role.MAINTAINER).exists()
+
+
+def require_audit_reader(user: User) -> None:
+    if not may_read_audit_log(user):
+        raise Refusal(403, _("Only maintainers of a team and administrators can read the audit "
+                             "log, and you maintain no team."))
+
+
+def audit_team(user: User, slug: str) -> Team:
+    """A team whose audit log the user asks for: 404 to outsiders, 403 to its members."""
+    found = team(user, slug)
+    require_maintainer(user, found, _("read its audit log"))
+    return found

@@ -21,6 +21,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from services import audit
 from services.auth import UserBackend
 from services.errors import Refusal
 from services.models import ApiKey, AuditEvent
@@ -53,8 +54,9 @@ def revoke(key: ApiKey, user: Any) -> None:
 
 
 def _audit(user: Any, action: Any, key: ApiKey) -> None:
-    AuditEvent.objects.create(user=user, username=user.get_username(), action=action,
-                              detail={"key": key.prefix, "name": key.name, "id": key.pk})
+    # A person's own keys belong to no team: superusers read these events.
+    audit.record(user, action, target=key.name,
+                 detail={"key": key.prefix, "name": key.name, "id": key.pk})
 
 
 def refused() -> Refusal:

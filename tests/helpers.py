@@ -163,6 +163,8 @@ ROUTES = [
     ("get", "/api/keys", None),
     ("post", "/api/keys", {"name": "ci"}),
     ("delete", "/api/keys/1", None),
+    ("get", "/api/audit", None),
+    ("get", "/api/audit/export", None),
     ("get", "/api/openapi.json", None),
 ]
 OBJECT_ROUTES = [route for route in ROUTES if "/acme" in route[1] or "/chat" in route[1]]

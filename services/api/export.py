@@ -61,11 +61,11 @@ class TeamSlugs(dict):
         return self[team_id]
 
 
-def _time(value):
+def utc_text(value):
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _cell(value):
+def csv_cell(value):
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
@@ -82,13 +82,13 @@ def _csv_lines(calls, slugs):
         out.seek(0)
         out.truncate()
         writer.writerows(
-            [call.id, _time(call.created_at), slugs[call.team_id], _cell(call.service_slug),
-             _cell(call.username), call.source, call.endpoint, call.method, _cell(call.url),
-             _cell(call.status), call.elapsed_ms, call.response_size,
-             str(call.response_truncated).lower(), call.error_kind, _cell(call.error),
-             str(call.streamed).lower(), str(call.stopped).lower(), _cell(call.ttft_ms),
-             _cell(call.tpot_ms), _cell(call.prompt_tokens), _cell(call.completion_tokens),
-             call.finish_reason, _cell(call.run_id)]
+            [call.id, utc_text(call.created_at), slugs[call.team_id],
+             csv_cell(call.service_slug), csv_cell(call.username), call.source, call.endpoint,
+             call.method, csv_cell(call.url), csv_cell(call.status), call.elapsed_ms,
+             call.response_size, str(call.response_truncated).lower(), call.error_kind,
+             csv_cell(call.error), str(call.streamed).lower(), str(call.stopped).lower(),
+             csv_cell(call.ttft_ms), csv_cell(call.tpot_ms), csv_cell(call.prompt_tokens),
+             csv_cell(call.completion_tokens), call.finish_reason, csv_cell(call.run_id)]
             for call in batch)
         yield out.getvalue().encode()
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from services import access, probes, tokens
+from services import access, audit, probes, tokens
 from services.api import schemas
 from services.api.core import ERRORS, saving, validate
 from services.errors import Refusal
@@ -43,6 +43,7 @@ def service_list(request):
 
 
 @router.post("/services", response={201: schemas.ServiceOut, **ERRORS})
+@transaction.atomic  # the service, its probe and the audit log's record, together
 def service_create(request, payload: schemas.ServiceIn):
     """For maintainers of `team`; `token` is required and never comes back."""
     values = payload.model_dump()
@@ -53,6 +54,7 @@ def service_create(request, payload: schemas.ServiceIn):
     _set_token(service, token)
     validate(service)
     _save(service, _probe(service, probe_changes))
+    audit.service_created(request.user, service)
     return Status(201, schemas.service_out(service))
 
 
@@ -62,10 +64,12 @@ def service_get(request, slug: str):
 
 
 @router.patch("/services/{slug:slug}", response={200: schemas.ServiceOut, **ERRORS})
+@transaction.atomic
 def service_patch(request, slug: str, payload: schemas.ServicePatch):
     """Change the given fields; an omitted, null or empty `token` keeps the stored one."""
     service = access.service(request.user, slug)
     access.require_maintainer(request.user, service.team, _("edit its services"))
+    before = audit.service_settings(service)
     values = payload.model_dump(exclude_unset=True)
     token = values.pop("token", None)
     probe_changes = values.pop("probe", None)
@@ -79,6 +83,7 @@ def service_patch(request, slug: str, payload: schemas.ServicePatch):
     service.updated_by = request.user
     validate(service)
     _save(service, _probe(service, probe_changes))
+    audit.service_changed(request.user, service, before)
     return schemas.service_out(service)
 
 
@@ -87,5 +92,5 @@ def service_delete(request, slug: str):
     """The service's calls stay in history."""
     service = access.service(request.user, slug)
     access.require_maintainer(request.user, service.team, _("delete its services"))
-    service.delete()
+    audit.delete_service(request.user, service)
     return Status(204, None)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Query, Router
 
-from services import access, calls, saved, snippets
+from services import access, audit, calls, saved, snippets
 from services.api import schemas
 from services.api.calls import call_request
 from services.api.core import ERRORS
@@ -39,11 +39,9 @@ def _snippet_response(request, snippet_request, lang, token_mode, service=None, 
         token = calls.read_token(service)
         # No record without the export, and no export without its record.
         with transaction.atomic():
-            AuditEvent.objects.create(
-                user=user, username=user.get_username(),
-                action=AuditEvent.Action.TOKEN_REVEALED, team=service.team,
-                service_slug=service.slug, target=service.slug,
-                detail={"target": lang, "call": call.pk if call else None})
+            audit.record(user, AuditEvent.Action.TOKEN_REVEALED, team=service.team,
+                         target=service.slug, service_slug=service.slug,
+                         detail={"target": lang, "call": call.pk if call else None})
             text = snippets.render(snippet_request, lang, token_mode, token=token)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from services import access
+from services import access, audit
 from services.api import schemas
 from services.api.core import ERRORS, saving, validate
 from services.errors import Refusal
@@ -47,7 +47,7 @@ def member_put(request, slug: str, payload: schemas.MemberIn):
     if user is None:
         raise Refusal(400, _("username: there is no user named “%(name)s”.")
                       % {"name": payload.username})
-    membership, outcome = team.put_member(user, payload.role)
+    membership, outcome = audit.put_member(request.user, team, user, payload.role)
     return Status(201 if outcome == "added" else 200,
                   {"username": user.username, "role": membership.role})
 
@@ -56,5 +56,5 @@ def member_put(request, slug: str, payload: schemas.MemberIn):
 def member_delete(request, slug: str, username: str):
     team = access.team(request.user, slug)
     access.require_maintainer(request.user, team, _("remove members"))
-    access.member(team, username).remove()
+    audit.remove_member(request.user, access.member(team, username))
     return Status(204, None)

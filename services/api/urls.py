@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from services import keys
 from services.api import (
+    audit,
     calls,
     export,
     imports,
@@ -53,7 +54,7 @@ api = API(
 )
 install_error_handlers(api)
 for area in (teams, services, calls, export, snippets, key_routes, saved, imports, runs,
-             status_routes):
+             status_routes, audit):
     api.add_router("", area.router)
 
 

@@ -77,7 +77,7 @@ def start(user: Any, slug: str, request: calls.CallRequest, total: int, concurre
             run.save()
             AuditEvent.objects.create(
                 user=user, username=user.get_username(), action=AuditEvent.Action.RUN_STARTED,
-                team_id=service.team_id, service_slug=service.slug,
+                team_id=service.team_id, service_slug=service.slug, target=str(run.pk),
                 detail={"run": run.pk, "total": total, "concurrency": concurrency,
                         "method": ready.outbound.method, "url": run.url})
     except IntegrityError:

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from services import access
+from services import access, audit
 from services.errors import Refusal
 from services.forms import MemberForm, RoleForm, TeamForm
 from services.models import Role
@@ -76,7 +76,7 @@ def team_member_remove(request, slug, username):
     team = _team_to_change(request, slug, _("remove members"))
     membership = access.member(team, username)
     try:
-        membership.remove()
+        audit.remove_member(request.user, membership)
     except Refusal as exc:
         messages.error(request, exc.message)
     else:
@@ -87,7 +87,7 @@ def team_member_remove(request, slug, username):
 
 def _put_member(request, team, user, role):
     try:
-        membership, outcome = team.put_member(user, role)
+        membership, outcome = audit.put_member(request.user, team, user, role)
     except Refusal as exc:
         messages.error(request, exc.message)
         return

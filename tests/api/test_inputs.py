@@ -78,11 +78,34 @@ def test_a_bad_filter_is_400(client, query):
 
 
 @pytest.mark.parametrize("query", [
+    "limit=0", "limit=201", "limit=-1", "limit=1" + "0" * 40, "limit=x",
+    "cursor=abc", "cursor=0", "cursor=-5", "action=nope", "action=SERVICE.CREATED",
+    "action=%ff", "action=%00", "team=not%20a%20slug", "team=%00", "team=" + "t" * 5000,
+    "since=2024-13-01", "since=tomorrow", "since=2025-02-01&until=2025-01-01",
+    "since=9999-12-31&until=9999-12-31", "until=2025-02-30", "user=%00", "user=" + "u" * 151,
+])
+def test_a_bad_audit_filter_is_400(client, query):
+    assert_refused(client.get(f"/api/audit?{query}"))
+    assert_refused(client.get(f"/api/audit/export?{query}"))
+
+
+@pytest.mark.parametrize("query", [
     "cursor=1" + "0" * 30, "cursor=9223372036854775808", "since=0001-01-01",
     "until=9999-12-30", "unknown=1", "limit=200", "status=failed&user=nobody&path=%E4%B8%AD",
 ])
 def test_odd_but_valid_filters_answer_an_empty_page(client, query):
     response = client.get(f"/api/calls?{query}")
+    assert response.status_code == 200
+    assert response.json() == {"items": [], "next": None}
+
+
+@pytest.mark.parametrize("query", [
+    "cursor=1" + "0" * 30, "cursor=9223372036854775808", "since=0001-01-01",
+    "until=9999-12-30", "unknown=1", "limit=200", "user=nobody&action=token.changed",
+    "user=%E4%B8%AD",
+])
+def test_odd_but_valid_audit_filters_answer_an_empty_page(client, query):
+    response = client.get(f"/api/audit?{query}")
     assert response.status_code == 200
     assert response.json() == {"items": [], "next": None}
 
@@ -107,6 +130,9 @@ def test_odd_but_valid_filters_answer_an_empty_page(client, query):
     ("delete", "/api/teams/acme/members/%ff"),
     ("delete", "/api/teams/acme/members/" + "u" * 5000),
     ("get", "/api/services/chat/"),
+    ("get", "/api/audit/"),
+    ("get", "/api/audit/%00"),
+    ("get", "/api/audit/export/1"),
 ])
 def test_odd_paths_are_404(client, method, url):
     assert_refused(getattr(client, method)(url), (404,))
