@@ -347,6 +347,15 @@ def wait_for_port(port, process, deadline=60):
 RQ = settings.EASPORTAL_TASKS_BACKEND == "rq"
 
 
+def on_test_database(*args, stdout=subprocess.DEVNULL):
+    """A manage.py command in a process of its own, working on this test's database (a test
+    that uses it needs transaction=True, so that what it wrote is there to be read)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "EASPORTAL_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"])}
+    return subprocess.Popen([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
+                            stdout=stdout, stderr=subprocess.STDOUT)
+
+
 def descendants(pid):
     """The processes under pid, children first, read from /proc."""
     parents = {}
@@ -364,19 +373,17 @@ def descendants(pid):
 
 
 class Worker:
-    """A real worker process (`manage.py run_worker`, which `make run` starts) on the suite's
-    test database, with the configured tasks backend: the database by default, Redis when CI
-    sets EASPORTAL_TASKS_BACKEND=rq. The `worker` fixture (tests/conftest.py) starts them."""
+    """A real worker process (`manage.py run_worker`, which `make run` starts, or another
+    long-running command) on the suite's test database, with the configured tasks backend: the
+    database by default, Redis when CI sets EASPORTAL_TASKS_BACKEND=rq. The `worker` fixture
+    (tests/conftest.py) starts them."""
 
-    def __init__(self):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-               "EASPORTAL_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"])}
+    def __init__(self, *command):
         # A file, not a pipe: a pipe nobody reads would block a worker that logs much.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the object)
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "run_worker", "--interval", "0.1",
-             "--no-startup-delay", "--no-reload"],
-            cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = on_test_database(
+            *(command or ("run_worker", "--interval", "0.1", "--no-startup-delay",
+                          "--no-reload")), stdout=self.log)
 
     def kill(self):
         """Kills the worker as an outage would, with every process it started (RQ runs each

@@ -45,5 +45,8 @@ class Command(BaseCommand):
             while not stop.is_set():
                 started = time.monotonic()
                 close_old_connections()  # one that broke (a database restart) is replaced
-                probes.run_pass(threads, wait=False)
+                claimed = probes.run_pass(threads, wait=False)
+                if claimed and verbosity > 1:
+                    self.stdout.write(f"{claimed} probes claimed.")
+                    self.stdout.flush()
                 stop.wait(max(tick - (time.monotonic() - started), 0.01))

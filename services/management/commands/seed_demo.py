@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from services import probes
 from services.models import Membership, Role, Service, Team
 
 
@@ -61,6 +62,11 @@ class Command(BaseCommand):
                 created += service.pk is None
                 self.fill(service, team, name, entry, port)
                 service.save()
+                # The demo services' probes are on, so that the status board has something
+                # to show from the start: each one's default request, every minute.
+                probe = probes.probe_of(service)
+                probe.enabled, probe.interval_s = True, 60
+                probes.save(probe)
             for user in get_user_model().objects.filter(is_superuser=True):
                 Membership.objects.update_or_create(team=team, user=user,
                                                     defaults={"role": Role.MAINTAINER})
