@@ -32,14 +32,19 @@ run: $(VENV)/.run-deps
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@$(BIN)/python manage.py create_admin
 	$(BIN)/python manage.py seed_demo --emulator-port $(EMULATOR_PORT)
-	@# The emulator and the worker that executes capacity runs (Django's tasks API, the
-	@# database backend: queued runs wait in the database across restarts) run beside the
-	@# portal and stop with it; a run in progress then ends as failed, with what it measured.
+	@# The emulator, the worker that executes capacity runs (Django's tasks API, the
+	@# database backend: queued runs wait in the database across restarts) and the probes'
+	@# loop run beside the portal and stop with it; a run in progress then ends as failed,
+	@# with what it measured.
 	@$(BIN)/python -m emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \
 		--tokens-per-s $(EMULATOR_TOKENS_PER_S) & \
 	emulator=$$!; \
 	$(BIN)/python manage.py run_worker --no-reload & \
-	worker=$$!; trap 'kill $$emulator $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	worker=$$!; \
+	$(BIN)/python manage.py run_probes & \
+	probes=$$!; \
+	trap 'kill $$emulator $$worker $$probes 2>/dev/null; wait $$worker $$probes 2>/dev/null' \
+		EXIT INT TERM; \
 	echo "easportal on http://$(HOST):$(PORT)/"; \
 	$(BIN)/gunicorn easportal.wsgi --bind $(HOST):$(PORT) --access-logfile -
 

@@ -4,10 +4,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from services import access, tokens
-from services.models import ApiKey, Role, Service, Team
+from services import access, probes, tokens
+from services.models import ApiKey, Probe, Role, Service, Team
+from services.net import join
+from services.net.errors import PathError
 
 
 class ServiceForm(forms.ModelForm):
@@ -75,6 +78,74 @@ class ServiceForm(forms.ModelForm):
         if commit:
             service.save()
         return service
+
+
+class ProbeForm(forms.ModelForm):
+    """A service's probe, on the service's own form (prefix "probe"). An empty path takes the
+    default: GET /v1/models for an LLM service, else the service's default request."""
+
+    class Meta:
+        model = Probe
+        fields = ["enabled", "method", "path", "body", "interval_s", "expect_status"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})}
+        help_texts = {
+            "enabled": _("Check the service regularly; its state shows on the status board."),
+            "interval_s": _("At least 30 seconds."),
+            "path": _("Empty: /v1/models for an LLM service, else the default interface path."),
+        }
+
+    # Left empty, these keep what the probe had (or its defaults): a form posted without the
+    # probe's fields (an older page, a script) changes nothing of it.
+    KEPT = ("method", "interval_s", "expect_status")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="probe", **kwargs)
+        for name in self.KEPT:
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        for name in self.KEPT:
+            if data.get(name) in (None, ""):
+                data[name] = getattr(self.instance, name)
+        return data
+
+    def posted(self):
+        """Whether the probe's fields were in the form at all."""
+        return any(key.startswith(self.prefix + "-") for key in self.data)
+
+    def clean_path(self):
+        path = self.cleaned_data["path"]
+        try:
+            join.check_path(path)
+        except PathError as exc:
+            raise forms.ValidationError(gettext(exc.message) % exc.params) from None
+        return path
+
+    def check_token(self, service):
+        """On a service whose token the keys cannot read, a probe cannot be turned on."""
+        problem = service.token_problem if self.cleaned_data.get("enabled") else ""
+        if problem:
+            self.add_error("enabled", _("The probe cannot be turned on: %(problem)s")
+                           % {"problem": problem})
+        return not problem
+
+    def save_for(self, service):
+        """Saves the probe of service (just saved), due at once; nothing when it is left off
+        with its defaults untouched on a new service."""
+        probe = probes.probe_of(service)
+        if not self.posted() or (probe._state.adding and not self.has_changed()):
+            return None
+        for name in ProbeForm.Meta.fields:
+            setattr(probe, name, self.cleaned_data[name])
+        if not probe.path and not probe.body:
+            default = probes.probe_of(Service(kind=service.kind,
+                                              default_method=service.default_method,
+                                              default_path=service.default_path,
+                                              default_body=service.default_body))
+            probe.method, probe.path, probe.body = default.method, default.path, default.body
+        probes.save(probe)
+        return probe
 
 
 class ServiceFilterForm(forms.Form):

@@ -31,6 +31,14 @@ class Row:
     def uptime_24h(self) -> float | None:
         return round(self.ups / self.checks, 4) if self.checks else None
 
+    @property
+    def points(self) -> str:
+        return sparkline_points(self.sparkline)
+
+    @property
+    def uptime_percent(self) -> float | None:
+        return None if self.uptime_24h is None else round(self.uptime_24h * 100, 2)
+
     def as_json(self) -> dict:
         return {"service": self.service.slug, "state": self.state,
                 "last_checked_at": (self.last_checked_at.astimezone(UTC)

@@ -2,6 +2,7 @@
 one (its token is write-only: sensitive_post_parameters keeps it out of error reports)."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
@@ -12,9 +13,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from services import access, snippets
+from services import access, probes, snippets, status
 from services.errors import Refusal
-from services.forms import ServiceFilterForm, ServiceForm
+from services.forms import ProbeForm, ServiceFilterForm, ServiceForm
 from services.views.builder import starting_request
 from services.views.runs import recent_runs
 
@@ -49,6 +50,7 @@ def service_detail(request, slug):
         "from_code": from_code(request, service),
         "saved": saved_rows(request.user, service, can_maintain),
         "runs": recent_runs(service),
+        "status": status.board(request.user, [service])[0],
         "saved_config": {
             "callsUrl": reverse("call_list"),
             "text": {
@@ -147,11 +149,25 @@ def service_create(request):
         raise Refusal(403, _("Only a team's maintainers can add services, and you maintain no "
                              "team."))
     form = ServiceForm(request.POST or None, user=request.user)
-    if form.is_valid():
-        service = form.save()
+    probe_form = ProbeForm(request.POST or None)
+    if _valid(form, probe_form):
+        with transaction.atomic():
+            service = form.save()
+            probe_form.save_for(service)
         messages.success(request, _("Service “%(name)s” created.") % {"name": service.name})
         return redirect("service_detail", slug=service.slug)
-    return render(request, "services/services/service_form.html", {"form": form})
+    return render(request, "services/services/service_form.html",
+                  {"form": form, "probe_form": probe_form})
+
+
+def _valid(form, probe_form):
+    """Both forms valid, and a probe turned on only with a token the keys can read."""
+    if not (form.is_valid() & probe_form.is_valid()):
+        return False
+    service = form.instance
+    if form.cleaned_data.get("token"):  # the token being set is the one that counts
+        return True
+    return probe_form.check_token(service)
 
 
 def _service_to_change(request, slug, action):
@@ -164,12 +180,16 @@ def _service_to_change(request, slug, action):
 def service_edit(request, slug):
     service = _service_to_change(request, slug, _("edit its services"))
     form = ServiceForm(request.POST or None, instance=service, user=request.user)
-    if form.is_valid():
-        service = form.save()
+    probe_form = ProbeForm(request.POST or None, instance=probes.probe_of(service))
+    if _valid(form, probe_form):
+        with transaction.atomic():
+            service = form.save()
+            if probe_form.has_changed():
+                probe_form.save_for(service)
         messages.success(request, _("Service “%(name)s” saved.") % {"name": service.name})
         return redirect("service_detail", slug=service.slug)
     return render(request, "services/services/service_form.html",
-                  {"form": form, "service": service})
+                  {"form": form, "probe_form": probe_form, "service": service})
 
 
 def service_delete(request, slug):

@@ -125,8 +125,8 @@ def test_state_changes_between_up_and_down_are_audited(echo, alice, checked):
     patch_probe(client, "echo", path="/echo")
     one_pass()
     assert Probe.objects.get().state == "up"
-    events = list(AuditEvent.objects.filter(action__in=["service.down", "service.up"]).order_by("id")
-                  .values_list("action", "username", "target", "team__slug"))
+    events = list(AuditEvent.objects.filter(action__in=["service.down", "service.up"])
+                  .order_by("id").values_list("action", "username", "target", "team__slug"))
     assert events == [("service.down", "", "echo", "acme"), ("service.up", "", "echo", "acme")]
     hour = ProbeHour.objects.get()
     assert (hour.checks, hour.ups) == (3, 2)

@@ -23,7 +23,8 @@ def test_two_runners_side_by_side_probe_each_service_once(acme, start_emulator):
         service = upstream.service(acme, "demo-echo", slug=f"p{n}")
         Probe.objects.create(service=service, enabled=True, method="GET", path=f"/echo/{n}",
                              interval_s=30, next_at=due)
-    runners = [Worker("run_probes", "--tick", "0.05", "--pool", "8", "--verbosity", "2") for _ in range(2)]
+    runners = [Worker("run_probes", "--tick", "0.05", "--pool", "8", "--verbosity", "2")
+               for _ in range(2)]
     try:
         ends = time.monotonic() + 30
         while len(upstream.app.received) < SERVICES and time.monotonic() < ends:
