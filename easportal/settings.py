@@ -182,6 +182,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Whether the header links the audit log.
+                "services.views.audit.nav",
             ],
         },
     },

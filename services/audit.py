@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from services import access
+from services import access, probes
 from services.history import DEFAULT_LIMIT, LAST_DAY, MAX_LIMIT
 from services.models import AuditEvent, Membership, Probe, Service, Team
 
@@ -32,7 +32,6 @@ SERVICE_FIELDS = [field.attname for field in Service._meta.concrete_fields
 PROBE_FIELDS = [field.attname for field in Probe._meta.concrete_fields
                 if field.name not in {"service", "next_at", "state", "last_checked_at",
                                       "last_latency_ms", "last_error"}]
-PROBE_DEFAULTS = {name: Probe._meta.get_field(name).get_default() for name in PROBE_FIELDS}
 
 
 def record(user, action, team=None, target="", service_slug="", detail=None):
@@ -53,24 +52,36 @@ def service_created(user, service):
 
 
 def service_settings(service):
-    """What service_changed() compares: the service's settings and its probe's, as the
-    database holds them (whatever a form did to the instance), its row locked until the
-    transaction ends. Read it inside the transaction that saves the change, before saving."""
+    """What service_changed() compares: the service's settings and its probe's (None when it
+    has none), as the database holds them (whatever a form did to the instance), the row locked
+    until the transaction ends. Read it inside the transaction that saves the change, before
+    saving."""
     values = (Service.objects.select_for_update().filter(pk=service.pk)
               .values(*SERVICE_FIELDS, "token_encrypted").get())
-    # A probe made by this change is compared with the defaults it was made from.
-    probe = (Probe.objects.filter(service_id=service.pk).values(*PROBE_FIELDS).first()
-             or PROBE_DEFAULTS)
-    values.update({f"probe.{name}": value for name, value in probe.items()})
+    values["probe"] = Probe.objects.filter(service_id=service.pk).values(*PROBE_FIELDS).first()
     return values
+
+
+def _default_probe(settings):
+    # The probe a service with these settings has until one is saved (services/probes.py).
+    probe = probes.probe_of(Service(**{name: settings[name] for name in SERVICE_FIELDS}))
+    return {name: getattr(probe, name) for name in PROBE_FIELDS}
+
+
+def _changed_fields(before, after):
+    changed = [name.removesuffix("_id") for name in SERVICE_FIELDS if after[name] != before[name]]
+    if after["probe"] is not None:
+        # A probe saved for the first time is compared with the default it had until then.
+        was = before["probe"] or _default_probe(before)
+        changed += [f"probe.{name}" for name in PROBE_FIELDS if after["probe"][name] != was[name]]
+    return sorted(changed)
 
 
 def service_changed(user, service, before):
     """Call inside the transaction that saved the change, after saving: service.changed naming
     the fields that changed (none: no event), and token.changed when a new token was set."""
     after = service_settings(service)
-    changed = sorted(name.removesuffix("_id") for name in after
-                     if name != "token_encrypted" and after[name] != before.get(name))
+    changed = _changed_fields(before, after)
     slug, team_id = after["slug"], after["team_id"]
     if changed:
         detail = {"fields": changed}

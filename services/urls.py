@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from services.views import builder, chat, health, history, keys, runs, services, teams
+from services.views import audit, builder, chat, health, history, keys, runs, services, teams
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="service_list"), name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("calls/<int:id>/", history.call_detail, name="call_detail"),
     path("calls/<int:id>/send-again/", history.call_send_again, name="call_send_again"),
     path("runs/<int:id>/", runs.run_detail, name="run_detail"),
+    path("audit/", audit.audit_list, name="audit_list"),
     path("account/keys/", keys.key_list, name="account_keys"),
     path("account/keys/<int:id>/revoke/", keys.key_revoke, name="account_key_revoke"),
     path("teams/", teams.team_list, name="team_list"),

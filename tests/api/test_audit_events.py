@@ -124,6 +124,19 @@ def test_a_refused_change_records_nothing(service, alice, bob, charlie, globex, 
     assert Service.objects.get().name == "Chat"
 
 
+def test_a_probes_changes_are_named_apart_from_its_defaults(service, alice):
+    client = logged_in(alice)
+    response = send(client, "patch", "/api/services/chat",
+                    {"probe": {"enabled": True, "interval_s": 60}})
+    assert response.status_code == 200, response.content
+    event = only_event(Action.SERVICE_CHANGED)
+    # GET /v1/models was its probe's default already: only what was set is named.
+    assert event.detail == {"fields": ["probe.enabled", "probe.interval_s"]}
+    assert send(client, "patch", "/api/services/chat",
+                {"probe": {"enabled": True, "interval_s": 60}}).status_code == 200
+    assert len(events()) == 1
+
+
 def test_a_service_deleted_is_recorded(service, alice):
     assert send(logged_in(alice), "delete", "/api/services/chat").status_code == 204
     event = only_event(Action.SERVICE_DELETED)
@@ -255,3 +268,4 @@ def test_no_event_holds_a_token_or_a_key(service, call, alice, root):
     exported = b"".join(logged_in(root).get("/api/audit/export").streaming_content).decode()
     for text in (stored, listed, exported):
         assert not [secret for secret in secrets if secret in text]
+
