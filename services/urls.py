@@ -1,7 +1,18 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from services.views import audit, builder, chat, health, history, keys, runs, services, teams
+from services.views import (
+    audit,
+    builder,
+    chat,
+    health,
+    history,
+    keys,
+    runs,
+    services,
+    status,
+    teams,
+)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="service_list"), name="home"),
@@ -18,6 +29,7 @@ urlpatterns = [
     path("calls/<int:id>/send-again/", history.call_send_again, name="call_send_again"),
     path("runs/<int:id>/", runs.run_detail, name="run_detail"),
     path("audit/", audit.audit_list, name="audit_list"),
+    path("status/", status.status_board, name="status_board"),
     path("account/keys/", keys.key_list, name="account_keys"),
     path("account/keys/<int:id>/revoke/", keys.key_revoke, name="account_key_revoke"),
     path("teams/", teams.team_list, name="team_list"),

@@ -8,8 +8,9 @@ gunicorn as `make run` does, runs the EAS emulator in a process of its own, and 
       by status class;
   (c) the TCP connections the upstream sees for 100 sequential calls.
 the streaming figures of tests/bench/streaming.py, those of saved requests and export
-(tests/bench/saved_export.py), and those of capacity runs (tests/bench/runs.py). It prints a
-Markdown table. Run it as `make bench` (not part of `make test`).
+(tests/bench/saved_export.py), of capacity runs (tests/bench/runs.py) and of probes and the
+status board (tests/bench/probes.py). It prints a Markdown table. Run it as `make bench` (not
+part of `make test`).
 """
 
 import base64
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import emulator as eas_emulator  # noqa: E402
-from tests.bench import runs, saved_export, streaming  # noqa: E402
+from tests.bench import probes, runs, saved_export, streaming  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
 PAIRS = int(os.environ.get("BENCH_PAIRS", 500))
@@ -210,7 +211,7 @@ class Target:
         if vendor == "sqlite":
             database_url = f"sqlite:///{scratch}/bench.sqlite3"
         env = environment(database_url, scratch)
-        self.env, self.password = env, PASSWORD
+        self.env, self.password, self.vendor = env, PASSWORD, vendor
         self.seconds, key = seed(env, vendor, emulator)
         self.portal = Portal(env)
         stack.callback(self.portal.stop)
@@ -355,11 +356,14 @@ def main():
             columns[name] |= saved_export.measure(target, ROWS, manage, timed, summary,
                                                  PAGE_RUNS)
             columns[name] |= runs.measure(target, emulator)
+            columns[name] |= probes.measure(target, emulator, target.vendor, manage, _sqlite,
+                                            timed, summary, PAGE_RUNS)
     print(f"\nMachine speed while (a) ran: a 3,000,000-step Python loop took {speed[0]:.0f} ms "
           f"before and {speed[1]:.0f} ms after (about 95 ms when this machine runs at full speed).")
     print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
-    for key, label in ROWS_SHOWN + streaming.ROWS + saved_export.ROWS + runs.ROWS:
+    for key, label in (ROWS_SHOWN + streaming.ROWS + saved_export.ROWS + runs.ROWS
+                       + probes.ROWS):
         print(f"| {label} | " + " | ".join(column[key] for column in columns.values()) + " |")
 
 

@@ -31,9 +31,11 @@ class Command(BaseCommand):
             raise CommandError("--tick must be from 0.05 to 60 seconds.")
         with ThreadPoolExecutor(max_workers=pool, thread_name_prefix="probe") as threads:
             if once:
+                started = time.monotonic()
                 checked = probes.run_pass(threads)
                 if verbosity:
-                    self.stdout.write(f"{checked} probes checked.")
+                    self.stdout.write(f"{checked} probes checked in "
+                                      f"{time.monotonic() - started:.3f} s.")
                 return
             stop = threading.Event()
             for signum in (signal.SIGINT, signal.SIGTERM):
