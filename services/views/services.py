@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from services import access, probes, snippets, status
+from services import access, audit, probes, snippets, status
 from services.errors import Refusal
 from services.forms import ProbeForm, ServiceFilterForm, ServiceForm
 from services.views.builder import starting_request
@@ -154,6 +154,7 @@ def service_create(request):
         with transaction.atomic():
             service = form.save()
             probe_form.save_for(service)
+            audit.service_created(request.user, service)
         messages.success(request, _("Service “%(name)s” created.") % {"name": service.name})
         return redirect("service_detail", slug=service.slug)
     return render(request, "services/services/service_form.html",
@@ -183,9 +184,11 @@ def service_edit(request, slug):
     probe_form = ProbeForm(request.POST or None, instance=probes.probe_of(service))
     if _valid(form, probe_form):
         with transaction.atomic():
+            before = audit.service_settings(service)
             service = form.save()
             if probe_form.has_changed():
                 probe_form.save_for(service)
+            audit.service_changed(request.user, service, before)
         messages.success(request, _("Service “%(name)s” saved.") % {"name": service.name})
         return redirect("service_detail", slug=service.slug)
     return render(request, "services/services/service_form.html",
@@ -195,7 +198,7 @@ def service_edit(request, slug):
 def service_delete(request, slug):
     service = _service_to_change(request, slug, _("delete its services"))
     if request.method == "POST":
-        service.delete()
+        audit.delete_service(request.user, service)
         messages.success(request, _("Service “%(name)s” deleted.") % {"name": service.name})
         return redirect("service_list")
     return render(request, "services/services/service_confirm_delete.html",

@@ -253,6 +253,7 @@ def test_the_openapi_document_lists_every_route(alice):
         "/api/runs/{id}/stop": ["post"],
         "/api/runs/{id}/samples": ["get"],
         "/api/compare": ["post"],
+        "/api/status": ["get"],
         "/api/audit": ["get"],
         "/api/audit/export": ["get"],
     }
