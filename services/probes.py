@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from services import calls
 from services.errors import Refusal
 from services.models import AuditEvent, Probe, ProbeHour, Service
+from services.models.probes import hour_number
 from services.net import join
 from services.net.errors import PathError
 
@@ -175,7 +176,7 @@ def _found(probe: Probe, state: str, latency_ms: float | None, error: str) -> Pr
 
 
 def _count(service_id: int, now, up: bool, latency_ms: float) -> None:
-    hour = now.replace(minute=0, second=0, microsecond=0)
+    hour = hour_number(now)
     changes = {"checks": F("checks") + 1, "ups": F("ups") + int(up),
                "latency_sum_ms": F("latency_sum_ms") + latency_ms,
                "latency_max_ms": Greatest(F("latency_max_ms"), latency_ms)}

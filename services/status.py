@@ -1,17 +1,20 @@
 """The status board (docs/api.md, "Probes and status"): for each service a user sees, its
 probe's state, last check and latency, its uptime over the last 24 hours and a sparkline of
-its latency by the hour. Read from the probes and their hourly counts (ProbeHour), never from
-the probe calls themselves: the board costs the same with a month of them."""
+its latency by the hour. Read from the probes and their hourly counts (ProbeHour, by hour
+number), never from the probe calls themselves: the board costs the same with a month of them,
+and reads plain numbers only (no dates to parse but each service's last check)."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.utils import timezone
 
 from services import access
 from services.models import Probe, ProbeHour
+from services.models.probes import hour_number
 
 HOURS = 24
+SERVICE_FIELDS = ("id", "slug", "name", "team_id", "team__name", "team__slug")
 
 
 @dataclass
@@ -32,12 +35,12 @@ class Row:
         return round(self.ups / self.checks, 4) if self.checks else None
 
     @property
-    def points(self) -> str:
-        return sparkline_points(self.sparkline)
-
-    @property
     def uptime_percent(self) -> float | None:
         return None if self.uptime_24h is None else round(self.uptime_24h * 100, 2)
+
+    @property
+    def points(self) -> str:
+        return sparkline_points(self.sparkline)
 
     def as_json(self) -> dict:
         return {"service": self.service.slug, "state": self.state,
@@ -50,34 +53,29 @@ class Row:
 def board(user, services=None) -> list[Row]:
     """The rows of the services the user sees (or of these services), by team and name."""
     if services is None:
-        services = list(access.services(user).select_related("team")
+        services = list(access.services(user).select_related("team").only(*SERVICE_FIELDS)
                         .order_by("team__name", "name"))
-    probes = {probe.service_id: probe
-              for probe in Probe.objects.filter(service__in=[s.pk for s in services])}
-    now = timezone.now()
-    first_hour = (now - timedelta(hours=HOURS - 1)).replace(minute=0, second=0, microsecond=0)
-    hours = [first_hour + timedelta(hours=n) for n in range(HOURS)]
-    index = {hour: n for n, hour in enumerate(hours)}
+    ids = [service.pk for service in services]
+    probes = {row[0]: row for row in Probe.objects.filter(service_id__in=ids).values_list(
+        "service_id", "enabled", "state", "last_checked_at", "last_latency_ms", "last_error")}
+    first = hour_number(timezone.now()) - (HOURS - 1)
     rows = {}
     for service in services:
-        probe = probes.get(service.pk)
-        enabled = bool(probe and probe.enabled)
-        rows[service.pk] = Row(
-            service=service,
-            state=probe.state if enabled else Probe.State.UNKNOWN,
-            last_checked_at=probe.last_checked_at if probe else None,
-            last_latency_ms=probe.last_latency_ms if probe else None,
-            last_error=(probe.last_error if enabled else "") if probe else "",
-            enabled=enabled, sparkline=[None] * HOURS)
-    counted = ProbeHour.objects.filter(service__in=list(rows), hour__gte=first_hour).values_list(
+        _id, enabled, state, checked_at, latency, error = probes.get(
+            service.pk, (None, False, Probe.State.UNKNOWN, None, None, ""))
+        rows[service.pk] = Row(service=service,
+                               state=state if enabled else Probe.State.UNKNOWN,
+                               last_checked_at=checked_at, last_latency_ms=latency,
+                               last_error=error if enabled else "", enabled=enabled,
+                               sparkline=[None] * HOURS)
+    counted = ProbeHour.objects.filter(service_id__in=ids, hour__gte=first).values_list(
         "service_id", "hour", "checks", "ups", "latency_sum_ms")
     for service_id, hour, checks, ups, latency_sum in counted:
         row = rows[service_id]
         row.checks += checks
         row.ups += ups
-        slot = index.get(hour)
-        if slot is not None and checks:
-            row.sparkline[slot] = round(latency_sum / checks, 2)
+        if checks and 0 <= hour - first < HOURS:
+            row.sparkline[hour - first] = latency_sum / checks
     return list(rows.values())
 
 

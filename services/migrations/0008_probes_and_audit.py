@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
             name='ProbeHour',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
+                ('hour', models.IntegerField()),
                 ('checks', models.PositiveIntegerField(default=0)),
                 ('ups', models.PositiveIntegerField(default=0)),
                 ('latency_sum_ms', models.FloatField(default=0.0)),

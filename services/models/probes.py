@@ -48,11 +48,17 @@ class Probe(models.Model):
         return f"probe of {self.service_id}: {self.state}"
 
 
+def hour_number(moment):
+    """The hour a moment falls in, as whole hours since 1970-01-01 00:00 UTC."""
+    return int(moment.timestamp() // 3600)
+
+
 class ProbeHour(models.Model):
     """A service's probes in one hour (UTC): how many, how many found it up, their latency."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="probe_hours")
-    hour = models.DateTimeField()
+    # hour_number(): an integer, so that the board reads a day of hours without parsing dates.
+    hour = models.IntegerField()
     checks = models.PositiveIntegerField(default=0)
     ups = models.PositiveIntegerField(default=0)
     latency_sum_ms = models.FloatField(default=0.0)
@@ -63,4 +69,4 @@ class ProbeHour(models.Model):
                                                name="probe_hour_unique")]
 
     def __str__(self):
-        return f"{self.service_id} {self.hour:%Y-%m-%d %H}:00 {self.ups}/{self.checks} up"
+        return f"{self.service_id} hour {self.hour}: {self.ups}/{self.checks} up"

@@ -3,13 +3,13 @@ form: what each shows, the form's refusals, and who sees what."""
 
 import base64
 import os
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from services.models import Probe, ProbeHour
+from services.models.probes import hour_number
 from tests.helpers import logged_in, make_service
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +29,9 @@ def down(service):
     Probe.objects.create(service=service, enabled=True, state="down", path="/v1/models",
                          last_checked_at=timezone.now(), last_latency_ms=42.0,
                          last_error="HTTP 503, where 200 was expected.")
-    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    hour = hour_number(timezone.now())
     for hours_ago, ups in ((0, 0), (1, 12)):
-        ProbeHour.objects.create(service=service, hour=hour - timedelta(hours=hours_ago),
+        ProbeHour.objects.create(service=service, hour=hour - hours_ago,
                                  checks=12, ups=ups, latency_sum_ms=12 * 30.0 * (hours_ago + 1),
                                  latency_max_ms=60.0)
     return service

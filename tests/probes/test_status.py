@@ -1,21 +1,19 @@
 """The status board's figures (services/status.py, GET /api/status): uptime over the last 24
 hours and the hourly latency sparkline from the probes' hourly counts, and who sees what."""
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
 from services import status
 from services.models import Probe, ProbeHour
+from services.models.probes import hour_number
 from tests.helpers import logged_in, make_service
 
 pytestmark = pytest.mark.django_db
 
 
 def this_hour(hours_ago=0):
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    return now - timedelta(hours=hours_ago)
+    return hour_number(timezone.now()) - hours_ago
 
 
 @pytest.fixture
