@@ -55,8 +55,8 @@ SEED = {
         "ON s.id = {first} + (g % {services});"
         "WITH RECURSIVE h(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM h WHERE n < {hours} - 1) "
         "INSERT INTO services_probehour (service_id, hour, checks, ups, latency_sum_ms, "
-        "latency_max_ms) SELECT s.id, strftime('%Y-%m-%d %H:00:00', 'now', '-' || n || "
-        "' hours'), 12, 12, 618.0, 60.0 FROM h JOIN services_service s "
+        "latency_max_ms) SELECT s.id, CAST(strftime('%s', 'now') AS INTEGER) / 3600 - n, 12, 12, "
+        "618.0, 60.0 FROM h JOIN services_service s "
         "ON s.id >= {first} AND s.id < {first} + {services}; ANALYZE;"),
     "postgresql": (
         "\\set ON_ERROR_STOP on\n" + CALLS + "SELECT s.team_id, s.id, s.slug, s.name, NULL, '', "
@@ -65,8 +65,8 @@ SEED = {
         "false, '', '', 'probe' FROM generate_series(0, {rows} - 1) AS g JOIN services_service s "
         "ON s.id = {first} + (g % {services});\n"
         "INSERT INTO services_probehour (service_id, hour, checks, ups, latency_sum_ms, "
-        "latency_max_ms) SELECT s.id, date_trunc('hour', now()) - n * interval '1 hour', 12, 12, "
-        "618.0, 60.0 FROM generate_series(1, {hours} - 1) AS n JOIN services_service s "
+        "latency_max_ms) SELECT s.id, floor(extract(epoch FROM now()) / 3600)::integer - n, 12, "
+        "12, 618.0, 60.0 FROM generate_series(1, {hours} - 1) AS n JOIN services_service s "
         "ON s.id >= {first} AND s.id < {first} + {services};\n"
         "VACUUM ANALYZE services_call;\nVACUUM ANALYZE services_probehour;\nCHECKPOINT;"),
 }
