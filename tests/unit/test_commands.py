@@ -61,11 +61,22 @@ def test_prune_calls_deletes_what_is_older_than_the_retention(service, bob, sett
             status=200, status_class="2xx", elapsed_ms=1.0,
             created_at=timezone.now() - timedelta(days=days_ago))
 
+    from services.models import ProbeHour
+    from services.models.probes import hour_number
+
     old, recent = a_call(40), a_call(10)
+    old_probe = a_call(31)
+    old_probe.source = "probe"
+    old_probe.save()
+    now = hour_number(timezone.now())
+    for hours_ago in (31 * 24, 29 * 24):
+        ProbeHour.objects.create(service=service, hour=now - hours_ago, checks=1, ups=1)
     settings.EASPORTAL_HISTORY_DAYS = 30
     out = io.StringIO()
     call_command("prune_calls", stdout=out)
-    assert "Deleted 1 call(s) older than 30 day(s)." in out.getvalue()
+    assert ("Deleted 2 call(s) and 1 hourly probe count(s) older than 30 day(s)."
+            in out.getvalue())
+    assert list(ProbeHour.objects.values_list("hour", flat=True)) == [now - 29 * 24]
     assert list(Call.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not Call.objects.filter(pk=old.pk).exists()
 

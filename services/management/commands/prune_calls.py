@@ -4,11 +4,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from services.models import Call
+from services.models import Call, ProbeHour
+from services.models.probes import hour_number
 
 
 class Command(BaseCommand):
-    help = "Delete recorded calls older than EASPORTAL_HISTORY_DAYS (0 keeps them all)."
+    help = ("Delete recorded calls (probes' included) and the probes' hourly counts older than "
+            "EASPORTAL_HISTORY_DAYS (0 keeps them all).")
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=None,
@@ -21,4 +23,6 @@ class Command(BaseCommand):
             return
         cutoff = timezone.now() - timedelta(days=days)
         deleted, _ = Call.objects.filter(created_at__lt=cutoff).delete()
-        self.stdout.write(f"Deleted {deleted} call(s) older than {days} day(s).")
+        hours, _ = ProbeHour.objects.filter(hour__lt=hour_number(cutoff)).delete()
+        self.stdout.write(f"Deleted {deleted} call(s) and {hours} hourly probe count(s) older "
+                          f"than {days} day(s).")
