@@ -147,7 +147,8 @@ def ready(user: Any, service: Service | str, request: CallRequest) -> Ready:
     kind, path, outbound = prepare(service, request)
     outbound.headers = {**outbound.headers, "Authorization": token}
     try:
-        target = client.resolve(outbound.url, host_policy())
+        target = client.resolve(outbound.url, host_policy(),
+                                timeout=min(client.CONNECT_TIMEOUT_S, service.timeout_s))
     except Refused as exc:
         raise refusal(exc) from None
     except CallError as exc:

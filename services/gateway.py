@@ -99,8 +99,11 @@ def _forward(request: Any, user: Any, slug: str) -> HttpResponse | StreamingHttp
     outbound.headers = {**outbound.headers, "Authorization": token}
     started = time.perf_counter()
     try:
-        target = client.resolve(outbound.url, host_policy())
-        opened = client.open_answer(outbound, target, deadline=Deadline(service.timeout_s),
+        target = client.resolve(outbound.url, host_policy(),
+                                timeout=min(client.CONNECT_TIMEOUT_S, service.timeout_s))
+        # The deadline counts from the start of the call, its name lookup included.
+        deadline = Deadline(max(service.timeout_s - (time.perf_counter() - started), 0.001))
+        opened = client.open_answer(outbound, target, deadline=deadline,
                                     deadline_s=service.timeout_s, started=started)
     except Refused as exc:
         raise calls.refusal(exc) from None

@@ -44,7 +44,8 @@ def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
     started = time.perf_counter()
     failure, relay = None, None
     try:
-        target = client.resolve(outbound.url, host_policy())
+        target = client.resolve(outbound.url, host_policy(),
+                                timeout=min(client.CONNECT_TIMEOUT_S, service.timeout_s))
     except Refused as exc:
         raise calls.refusal(exc) from None
     except CallError as exc:  # DNS: recorded, as every connection failure is

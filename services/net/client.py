@@ -15,6 +15,8 @@ import re
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -91,8 +93,16 @@ def check_request(request: OutboundRequest) -> None:
                       size=len(request.body), limit=GATEWAY_BODY_LIMIT)
 
 
-def resolve(url: str, policy: endpoints.HostPolicy) -> tuple[endpoints.Endpoint, str]:
-    """The address to connect to, after checking every address the host resolves to."""
+# The name lookups of the process: the system's resolver has no timeout of its own, so each
+# lookup runs here and the call waits for it no longer than its time allows (a lookup that
+# overruns finishes in its thread, unwaited for; the pool bounds how many such threads exist).
+_resolver = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dns")
+
+
+def resolve(url: str, policy: endpoints.HostPolicy,
+            timeout: float = CONNECT_TIMEOUT_S) -> tuple[endpoints.Endpoint, str]:
+    """The address to connect to, after checking every address the host resolves to; the
+    lookup takes at most timeout seconds (a CallError "dns" past it)."""
     parts = urlsplit(url)
     try:
         endpoint = endpoints.parse_endpoint(f"{parts.scheme}://{parts.netloc}")
@@ -103,8 +113,14 @@ def resolve(url: str, policy: endpoints.HostPolicy) -> tuple[endpoints.Endpoint,
     port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
     if endpoint.address is not None:
         return endpoint, str(endpoint.address)
+    started = time.perf_counter()
+    lookup = _resolver.submit(socket.getaddrinfo, endpoint.host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(endpoint.host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=max(timeout, 0.001))
+    except FutureTimeout:
+        raise CallError("dns", _("Could not resolve the host %(host)s within %(seconds)s s."),
+                        (time.perf_counter() - started) * 1000, host=endpoint.host,
+                        seconds=round(timeout, 3)) from None
     except (socket.gaierror, UnicodeError):
         hint = _(" A VPC address only resolves inside its VPC.") if (
             endpoint.eas and endpoint.eas.vpc) else ""
@@ -238,10 +254,12 @@ def open_answer(request: OutboundRequest, target: tuple[endpoints.Endpoint, str]
                                 data=request.body or None).prepare()
     prepared.pinned_address = address  # type: ignore[attr-defined]
     _current.deadline = deadline
+    # The connect phase, the name lookup included, within CONNECT_TIMEOUT_S of the start.
+    connect_s = min(CONNECT_TIMEOUT_S - (time.perf_counter() - started), deadline.remaining())
     try:
         upstream = _adapter.send(
             prepared, stream=True, verify=True, proxies={},
-            timeout=(min(CONNECT_TIMEOUT_S, deadline_s), deadline.remaining()),
+            timeout=(max(connect_s, 0.001), deadline.remaining()),
         )
     except requests.RequestException as exc:
         deadline.finish()
@@ -261,8 +279,14 @@ def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: 
     """Send a checked request; returns a Response, raises Refused or CallError."""
     check_request(request)
     started = time.perf_counter()
-    target = resolve(request.url, policy)
-    opened = open_answer(request, target, deadline=Deadline(deadline_s), deadline_s=deadline_s,
+    # The deadline starts before the name lookup: the whole call ends by deadline_s.
+    deadline = Deadline(deadline_s)
+    try:
+        target = resolve(request.url, policy, timeout=min(CONNECT_TIMEOUT_S, deadline_s))
+    except (Refused, CallError):
+        deadline.finish()
+        raise
+    opened = open_answer(request, target, deadline=deadline, deadline_s=deadline_s,
                          started=started)
     return _read(opened, max_response_bytes)
 

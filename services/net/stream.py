@@ -63,7 +63,8 @@ class Relay:
                  *, deadline_s: float, max_response_bytes: int, started: float,
                  tick_s: float) -> None:
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self._deadline = Deadline(deadline_s)
+        # The deadline counts from the start of the call, its name lookup included.
+        self._deadline = Deadline(max(deadline_s - (time.perf_counter() - started), 0.001))
         self._tick_s = tick_s
         _readers.submit(_read, self._events, request, target, self._deadline, deadline_s,
                         max_response_bytes, started)
