@@ -235,10 +235,12 @@ class Opened:
     def release(self, reusable: bool) -> None:
         """Gives the connection back to the pool, or closes it when unread data is still on
         the wire (a cut or broken answer)."""
+        # The deadline first: once finished it shuts nothing, so it cannot shut this
+        # connection after the pool has handed it to another call.
+        self.deadline.finish()
         if not reusable:
             self.raw.close()
         self.raw.release_conn()
-        self.deadline.finish()
 
 
 def open_answer(request: OutboundRequest, target: tuple[endpoints.Endpoint, str], *,

@@ -52,8 +52,10 @@ class Deadline:
                 # Still connecting (bounded by the connect timeout): look again shortly.
                 watchdog.watch(self, time.monotonic() + 0.05)
                 return
-        with contextlib.suppress(OSError):  # already closed by the other side
-            sock.shutdown(socket.SHUT_RDWR)
+            # Under the lock, so that finish() waits for a shutdown in progress: after it, the
+            # socket may belong to another call.
+            with contextlib.suppress(OSError):  # already closed by the other side
+                sock.shutdown(socket.SHUT_RDWR)
 
     def finish(self) -> None:
         with self._lock:
