@@ -98,6 +98,44 @@ class Service(models.Model):
     def __str__(self):
         return self.name
 
+    # Saving a service that was read from the database writes only the fields that changed
+    # since it was read: a page or API edit that read the row before `rotate_token_keys`
+    # committed then leaves the re-encrypted token alone, rather than writing back ciphertext
+    # made with a key that is about to be removed.
+
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is None and not self._state.adding and hasattr(
+                self, "_loaded") and self.pk == self._loaded.get("id"):
+            kwargs["update_fields"] = [*self.changed_fields(), "updated_at"]
+        super().save(*args, **kwargs)
+        self._loaded = {field.attname: getattr(self, field.attname)
+                        for field in self._meta.concrete_fields}
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        # A deferred field read later counts as read: it is not a change.
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        loaded = getattr(self, "_loaded", None)
+        if loaded is not None:
+            for field in self._meta.concrete_fields:
+                if (fields is None or field.attname in fields or field.name in fields) and (
+                        field.attname in self.__dict__):
+                    loaded[field.attname] = self.__dict__[field.attname]
+
+    def changed_fields(self):
+        """The fields (attnames) whose values differ from those read from the database; a
+        field that was not read then (deferred) but is set now counts as changed."""
+        loaded = getattr(self, "_loaded", {})
+        return [field.attname for field in self._meta.concrete_fields
+                if field.attname in self.__dict__ and field.attname != "id"
+                and (field.attname not in loaded
+                     or self.__dict__[field.attname] != loaded[field.attname])]
+
     def set_token(self, plaintext):
         self.token_encrypted = tokens.encrypt_token(plaintext)
         self.token_hint = tokens.token_hint(plaintext)

@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from services import tokens
 from services.models import Service
@@ -14,16 +13,24 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         unreadable = []
         rotated = 0
-        with transaction.atomic():
-            services = Service.objects.select_for_update().only("pk", "slug", "token_encrypted")
-            for service in services:
+        for pk, slug, ciphertext in Service.objects.values_list("pk", "slug", "token_encrypted"):
+            # Each token is replaced only if it is still what was read (compare-and-set): a
+            # token a maintainer set meanwhile is already under the current first key, and is
+            # left alone; an edit of other fields never writes the token back (Service.save).
+            while True:
                 try:
-                    service.token_encrypted = tokens.rotate_token(service.token_encrypted)
+                    new = tokens.rotate_token(ciphertext)
                 except tokens.TokenUnreadable:
-                    unreadable.append(service.slug)
-                    continue
-                service.save(update_fields=["token_encrypted"])
-                rotated += 1
+                    unreadable.append(slug)
+                    break
+                if Service.objects.filter(pk=pk, token_encrypted=ciphertext).update(
+                        token_encrypted=new):
+                    rotated += 1
+                    break
+                ciphertext = Service.objects.filter(pk=pk).values_list(
+                    "token_encrypted", flat=True).first()
+                if ciphertext is None:  # deleted meanwhile
+                    break
         self.stdout.write(f"Re-encrypted {rotated} token(s) with the first key.")
         if unreadable:
             raise CommandError(
