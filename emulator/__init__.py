@@ -20,9 +20,11 @@ route below; a service's kind only says how the portal seeds it.
 Fault routes, for testing an HTTP client (limits, decompression, deadlines, redirects):
 
     ANY  /status/<code>         that status, with a small JSON body
-    ANY  /large?bytes=N         N bytes, streamed, with Content-Length
+    ANY  /large?bytes=N         N bytes, streamed, with Content-Length (&break_after=M: the
+                                connection drops after M of them)
     ANY  /gzip?bytes=N          gzip that decompresses to N zero bytes; small on the wire
-    ANY  /trickle?seconds=N     one byte about every 0.2 s for N seconds
+    ANY  /trickle?seconds=N     one byte about every 0.2 s for N seconds (&length=1: with
+                                Content-Length, not chunked)
     ANY  /redirect?to=URL&status=302
 
 Outside /api/predict, one control route for tests and benchmarks in another process:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from emulator.openai import chat, completions, embeddings, models, rerank
 from emulator.replies import bad_request, phrase, reply, reply_json
+from emulator.watch import Broken
 
 MAX_SECONDS = 120.0
 TRICKLE_GAP = 0.2
@@ -50,13 +51,17 @@ def status(request, code):
 
 def large(request):
     size = request.number("bytes", 1024, 1 << 31, int)
+    # break_after=M: the answer still announces N bytes, but the connection drops after M.
+    sent = request.number("break_after", size, size, int)
     pattern = b"0123456789abcdef" * 4096
 
     def chunks():
-        left = size
+        left = sent
         while left:
             yield pattern[:left]
             left -= min(left, len(pattern))
+        if sent < size:
+            raise Broken
 
     return 200, [("Content-Type", "application/octet-stream"),
                  ("Content-Length", str(size))], chunks()
@@ -81,17 +86,24 @@ def gzip_zeros(request):
 
 def trickle(request):
     seconds = request.number("seconds", 1.0, MAX_SECONDS)
+    gaps = int(seconds / TRICKLE_GAP + 1e-9)  # 0.6 / 0.2 is 2.999...
+    length = request.param("length", "0")
+    if length not in ("0", "1"):
+        raise bad_request(f"length must be 0 or 1, not {length!r}.")
 
     def chunks():
         # waitress sends the headers with the first non-empty chunk, so one byte goes at once.
         started = time.monotonic()
         yield b"."
-        for count in range(1, int(seconds / TRICKLE_GAP + 1e-9) + 1):  # 0.6 / 0.2 is 2.999...
+        for count in range(1, gaps + 1):
             if not request.watch.wait_until(started + count * TRICKLE_GAP):
                 return  # the client left: stop
             yield b"."
 
-    return 200, [("Content-Type", "text/plain; charset=utf-8")], chunks()
+    headers = [("Content-Type", "text/plain; charset=utf-8")]
+    if length == "1":  # announced up front, as a whole answer is, rather than chunked
+        headers.append(("Content-Length", str(gaps + 1)))
+    return 200, headers, chunks()
 
 
 def redirect(request):

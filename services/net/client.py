@@ -294,11 +294,15 @@ def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: 
 
 
 def _read(opened: Opened, limit: int) -> Response:
+    """The whole answer, kept up to limit bytes. Each read returns what has arrived (read1)
+    rather than wait to fill a buffer, which a connection that breaks, or the deadline's
+    shutdown, would throw away with the bytes gathered: an answer that ends early keeps every
+    byte that arrived."""
     chunks: list[bytes] = []
     size, truncated, error, error_kind = 0, False, "", ""
     try:
         if opened.response.request.method != "HEAD":
-            for chunk in opened.raw.stream(CHUNK_BYTES, decode_content=True):
+            while chunk := opened.raw.read1(CHUNK_BYTES, decode_content=True):
                 size += len(chunk)
                 room = limit - (size - len(chunk))
                 chunks.append(chunk[:room] if room < len(chunk) else chunk)

@@ -264,6 +264,19 @@ def test_large_streams_exactly_the_bytes_it_announces(emulator):
     assert (status, response.getheader("Content-Length"), len(body)) == (200, "300000", 300000)
 
 
+def test_large_breaks_off_after_the_bytes_it_is_told(emulator):
+    conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+    conn.request("GET", "/api/predict/demo-echo/large?bytes=300000&break_after=100000",
+                 headers={"Authorization": emulator.token("demo-echo")})
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Content-Length")) == (200, "300000")
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        response.read()
+    assert cut.value.partial == (b"0123456789abcdef" * 6250)  # 100,000 bytes, then nothing
+    assert send(emulator, "GET", "/large?bytes=10&break_after=99")[2] == b"0123456789"
+    assert send(emulator, "GET", "/large?bytes=10&break_after=x")[0] == 400
+
+
 def test_gzip_decompresses_to_zeros(emulator):
     status, response, body = send(emulator, "GET", "/gzip?bytes=100000")
     assert (status, response.getheader("Content-Encoding")) == (200, "gzip")
@@ -290,6 +303,15 @@ def test_trickle_spreads_its_bytes_over_time(emulator):
     assert b"".join(reads) == b"...."
     assert len(reads) > 1  # more than one arrival: the bytes did not come together
     assert time.monotonic() - started >= 0.5
+
+
+def test_trickle_can_announce_its_length(emulator):
+    started = time.monotonic()
+    status, response, body = send(emulator, "GET", "/trickle?seconds=0.6&length=1")
+    assert (status, response.getheader("Content-Length"), body) == (200, "4", b"....")
+    assert response.getheader("Transfer-Encoding") is None
+    assert time.monotonic() - started >= 0.5
+    assert send(emulator, "GET", "/trickle?length=yes")[0] == 400
 
 
 def test_slow_waits_before_answering(emulator):
