@@ -12,7 +12,12 @@ from services.net.errors import PathError, gettext_noop
 # C1 controls too (U+0085 is a line break to some parsers), and lone surrogates (from "\ud800"
 # in JSON), which cannot be encoded as UTF-8.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_DOT_SEGMENT = re.compile(r"(?:\.|%2e){1,2}", re.IGNORECASE)
+_DOT_SEGMENT = re.compile(r"(?:\.|%(?:25)*2e){1,2}", re.IGNORECASE)
+# What ends a segment for a server that decodes before it normalises: "/", and "/" or "\"
+# percent-encoded (also twice: %252F). A segment's parameters (";..." on Tomcat and Spring,
+# also encoded) are dropped before it is compared, so "..;x" is "..".
+_SEPARATOR = re.compile(r"/|%(?:25)*(?:2f|5c)", re.IGNORECASE)
+_PARAMETERS = re.compile(r";|%(?:25)*3b", re.IGNORECASE)
 
 # A joined URL is written the way the portal's HTTP client (requests on urllib3) puts it on
 # the wire, so that the URL shown, the URL recorded and the URL sent are one: letters, digits
@@ -51,8 +56,10 @@ def encode(text: str) -> str:
 
 
 def has_dot_segment(path: str) -> bool:
-    # Clients and servers collapse "." and ".." (and %2e, which requests decodes first).
-    return any(_DOT_SEGMENT.fullmatch(segment) for segment in path.split("/"))
+    # Clients and servers collapse "." and ".." (and %2e, which requests decodes first); a
+    # gateway that decodes before it normalises also sees them in "..%2F", "..%5C" and "..;".
+    return any(_DOT_SEGMENT.fullmatch(_PARAMETERS.split(segment, maxsplit=1)[0])
+               for segment in _SEPARATOR.split(path))
 
 
 def path_refusal(path: str) -> str | None:

@@ -5,7 +5,12 @@
    by services/views/builder.py). */
 
 var CONTROL = /[\x00-\x1f\x7f-\x9f\ud800-\udfff]/u;
-var DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+var DOT_SEGMENT = /^(?:\.|%(?:25)*2e){1,2}$/i;
+// What ends a segment for a server that decodes before it normalises: "/", and "/" or "\"
+// percent-encoded (also twice: %252F). A segment's parameters (";..." on Tomcat and Spring,
+// also encoded) are dropped before it is compared, so "..;x" is "..".
+var SEPARATOR = /\/|%(?:25)*(?:2f|5c)/i;
+var PARAMETERS = /;|%(?:25)*3b/i;
 // Written as the portal's HTTP client puts a URL on the wire (see endpoints.py): anything
 // but these characters is percent-encoded; an existing %XX is upper-cased, or decoded when it
 // stands for a letter, digit or -._~.
@@ -38,7 +43,9 @@ function withRoot(url) {
 }
 
 function hasDotSegment(path) {
-  return path.split("/").some(function (segment) { return DOT_SEGMENT.test(segment); });
+  return path.split(SEPARATOR).some(function (segment) {
+    return DOT_SEGMENT.test(segment.split(PARAMETERS)[0]);
+  });
 }
 
 function refusalOf(path) {

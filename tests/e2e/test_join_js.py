@@ -84,7 +84,8 @@ def test_the_page_and_the_server_agree_beyond_the_table(js_page):
     # Neighbours of the table's cases, in combinations the table does not list.
     paths = ["", "/", "a b", "?a b#", "/%2E", "/%2E%2e%2E", "/ok/%2e%2e", "//", "\\",
              "/a:b", "a:b", "/@", "@", "/x?y=\\", "/%00", "/\u00a0", "/\u2028", "/\U0001F600?q=%",
-             "/x%", "/x%4g", "/~user/$1", "?#", "/..;/x", "/;/..", "/v1/chat/completions/"]
+             "/x%", "/x%4g", "/~user/$1", "?#", "/..;/x", "/;/..", "/v1/chat/completions/",
+             "/..%2f", "/%2E.%5C", "/..%3b", "/.%252e/x", "/a;..;b", "/..%2", "/%2e%2e%2F%2F"]
     bases = ["http://h/api/predict/s", "http://h/api/predict/s/", "https://h:8443", "http://h"]
     with translation.override("en"):
         refusals = join_refusals()

@@ -33,6 +33,10 @@ def test_the_join_table_holds_every_row_of_the_design():
     assert ok["v1/models"] == "http://h/api/predict/s/v1/models"
     assert ok["/a b/中"] == "http://h/api/predict/s/a%20b/%E4%B8%AD"
     assert {"//evil/x", "http://x/", "/../x", "/%2e%2e/x", "\\x"} <= set(JOIN_CASES["refused"])
+    # Encoded separators and path parameters, for a gateway that decodes before it normalises.
+    assert {"/..%2Fx", "/..%2fx", "/..%5Cx", "/..%5cx", "/..;/x", "/..%3B/x"} <= set(
+        JOIN_CASES["refused"])
+    assert {"/a%2Fb", "/a;b/x", "/x;.."} <= set(ok)
 
 
 def test_it_joins_onto_a_base_given_with_its_trailing_slash():
