@@ -43,6 +43,9 @@ def python_context(request, token):
 
 # OpenAI SDK (Python)
 
+# The deepest nesting of lists and objects an OpenAI SDK snippet writes out; a deeper body
+# (no model request needs one) gets no such snippet, the others still do.
+MAX_DEPTH = 64
 # route: (method, create function, required body keys)
 OPENAI_ROUTES = {
     "/v1/chat/completions": ("POST", "client.chat.completions.create", ("model", "messages")),
@@ -64,24 +67,43 @@ def _refuse_constant(name):
     raise ValueError(name)
 
 
+class _TooDeep(Exception):
+    """A body nested more than MAX_DEPTH levels deep."""
+
+
 def _json_object(body):
     """The body parsed as plain JSON, or None: NaN, Infinity or a number too large for a float
-    would not come back the same from the SDK."""
+    would not come back the same from the SDK, and a body nested more than MAX_DEPTH levels
+    deep is not written out as code (py_value() recurses once a level)."""
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _parsed_object(body)
+    except _TooDeep:
         return None
 
-    def finite(value):
-        if isinstance(value, float):
-            return math.isfinite(value)
-        if isinstance(value, dict):
-            return all(finite(item) for item in value.values())
-        if isinstance(value, list):
-            return all(finite(item) for item in value)
-        return True
 
-    return data if isinstance(data, dict) and finite(data) else None
+def _parsed_object(body):
+    """_json_object(), raising _TooDeep for a body nested too deep. Judged by a walk with a
+    stack of its own, not by recursion: a body of any depth is judged without reaching the
+    interpreter's recursion limit, wherever it is called from."""
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:  # deeper than the parser goes: far deeper than MAX_DEPTH
+        raise _TooDeep from None
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise _TooDeep
+            items = value.values() if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return data
 
 
 def openai_reason(request):
@@ -102,7 +124,11 @@ def openai_reason(request):
         return None
     if content_type is None:
         return _("The OpenAI SDK always sends a Content-Type, and this request has none.")
-    data = _json_object(request.body)
+    try:
+        data = _parsed_object(request.body)
+    except _TooDeep:
+        return _("The body is nested more than %(depth)s levels deep, too deep to write out as "
+                 "the OpenAI SDK's arguments.") % {"depth": MAX_DEPTH}
     if data is None:
         return _("The OpenAI SDK sends a JSON object, and this body is not one.")
     required = OPENAI_ROUTES[route][2]

@@ -72,7 +72,11 @@ def _body_view(data):
         view["hex"] = "\n".join(head[i:i + 16].hex(" ") for i in range(0, len(head), 16))
         return view
     try:
-        view["text"], view["json"] = json_text(json.loads(text)), True
+        pretty = json_text(json.loads(text))
+        # A lone surrogate escaped in the JSON ("\ud800") parses, but no page can carry it
+        # (UnicodeEncodeError, a ValueError): the body is then shown as it was sent.
+        pretty.encode()
+        view["text"], view["json"] = pretty, True
     except (ValueError, RecursionError):
         view["text"] = text
     return view
