@@ -1,13 +1,17 @@
 """Snippets as text/plain, for a call in history or for a request not sent (docs/api.md,
 "Snippets"). The real token goes only to maintainers, and every such export is recorded. A
 snippet in key mode calls this portal's gateway, at the address the request came to; it
-reveals no secret, so any member may have one."""
+reveals no secret, so any member may have one.
+
+The real token is exported by POST only: a POST from the session needs the X-CSRFToken header,
+which another site cannot make a maintainer's browser send, whereas it can make it send a GET
+(an image, a link). So a GET answers the harmless modes and refuses `token=real`."""
 
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema
 
 from services import access, audit, calls, saved, snippets
 from services.api import schemas
@@ -66,15 +70,53 @@ def _check_choice(lang, token_mode):
     snippets.check_token_mode(token_mode)
 
 
+def _refuse_real_by_get(request, token_mode):
+    if token_mode == "real":
+        raise Refusal(400, _("The real token is exported only by POST, so that no link or image "
+                             "of another site can export it in your name: POST %(path)s with "
+                             "{\"lang\": ..., \"token\": \"real\"} (with the session, in the "
+                             "X-CSRFToken header the csrftoken cookie's value).")
+                      % {"path": request.path})
+
+
+class SnippetChoice(schemas.Input):
+    """A POST's body: lang and token, each taken from the query when the body leaves it out."""
+
+    lang: schemas.Text | None = Field(None, description="One of: " + ", ".join(snippets.NAMES))
+    token: schemas.Text | None = Field(None, description=schemas.SNIPPET_TOKEN_MODES)
+
+
+class SnippetChoiceQuery(Schema):
+    lang: str | None = None
+    token: str | None = None
+
+
+def _choice(payload, query):
+    """(lang, token mode) of a POST: the body's, else the query's, else curl and env."""
+    return (payload.lang or query.lang or "curl", payload.token or query.token or "env")
+
+
 @router.get("/calls/{int:id}/snippet", response={200: None, **ERRORS},
             openapi_extra=SNIPPET_OPENAPI)
 def call_snippet(request, id: int, query: Query[schemas.SnippetQuery]):
-    """The call as a ready-to-run snippet; `token=real` is for maintainers, and recorded;
-    `token=key` calls the portal's gateway with a personal key."""
+    """The call as a ready-to-run snippet; `token=key` calls the portal's gateway with a
+    personal key. `token=real` is refused (400): it is exported by POST only."""
     call = access.call(request.user, id)
     _check_choice(query.lang, query.token)
-    service = _exportable_service(request.user, call) if query.token == "real" else None
-    return _snippet_response(request, snippets.from_call(call), query.lang, query.token,
+    _refuse_real_by_get(request, query.token)
+    return _snippet_response(request, snippets.from_call(call), query.lang, query.token)
+
+
+@router.post("/calls/{int:id}/snippet", response={200: None, **ERRORS},
+             openapi_extra=SNIPPET_OPENAPI)
+def call_snippet_post(request, id: int, payload: SnippetChoice,
+                      query: Query[SnippetChoiceQuery]):
+    """As the GET, in any mode: `token=real` is for maintainers, and recorded."""
+    call = access.call(request.user, id)
+    lang, token_mode = _choice(payload, query)
+    _check_choice(lang, token_mode)
+    service = _exportable_service(request.user, call) if token_mode == "real" else None
+    return _snippet_response(request, snippets.from_call(call), lang, token_mode,
                              service=service, call=call)
 
 
@@ -95,11 +137,25 @@ def request_snippet(request, payload: schemas.SnippetIn):
 @router.get("/requests/{int:id}/snippet", response={200: None, **ERRORS},
             openapi_extra=SNIPPET_OPENAPI)
 def saved_snippet(request, id: int, query: Query[schemas.SnippetQuery]):
-    """The saved request as a snippet: a header it keeps redacted is a named placeholder."""
+    """The saved request as a snippet: a header it keeps redacted is a named placeholder.
+    `token=real` is refused (400): it is exported by POST only."""
     kept = access.saved_request(request.user, id)
     _check_choice(query.lang, query.token)
+    _refuse_real_by_get(request, query.token)
+    snippet_request = snippets.from_saved(kept.service, saved.call_request(kept))
+    return _snippet_response(request, snippet_request, query.lang, query.token)
+
+
+@router.post("/requests/{int:id}/snippet", response={200: None, **ERRORS},
+             openapi_extra=SNIPPET_OPENAPI)
+def saved_snippet_post(request, id: int, payload: SnippetChoice,
+                       query: Query[SnippetChoiceQuery]):
+    """As the GET, in any mode: `token=real` is for maintainers, and recorded."""
+    kept = access.saved_request(request.user, id)
+    lang, token_mode = _choice(payload, query)
+    _check_choice(lang, token_mode)
     service = kept.service
-    if query.token == "real":
+    if token_mode == "real":
         access.require_maintainer(request.user, service.team, REAL_TOKEN)
     snippet_request = snippets.from_saved(service, saved.call_request(kept))
-    return _snippet_response(request, snippet_request, query.lang, query.token, service=service)
+    return _snippet_response(request, snippet_request, lang, token_mode, service=service)

@@ -1,13 +1,14 @@
 /* The snippet panel (templates/services/snippet_panel/snippet_panel.html): a tab per target, the
    token mode, Copy and Download.
    On a call's page the env and placeholder snippets come with the page; the API is asked only
-   for the real token (each one handed out is recorded, so each is fetched once), for the
-   personal key (key mode: the portal's gateway, at the address this page was loaded from) and
-   for snippets a page with a large body leaves out. On the builder, the API makes the snippet of
-   the form as it stands (read through payload() of static/js/builder.js), 300 ms after the
-   last edit; with the real token it waits for the user to ask again. */
+   for the real token (each one handed out is recorded, so each is fetched once, and by POST
+   with the X-CSRFToken header: the API refuses it to a GET, which another site could forge),
+   for the personal key (key mode: the portal's gateway, at the address this page was loaded
+   from) and for snippets a page with a large body leaves out. On the builder, the API makes
+   the snippet of the form as it stands (read through payload() of static/js/builder.js), 300 ms
+   after the last edit; with the real token it waits for the user to ask again. */
 import { render as highlight } from "./highlight.js";
-import { byId, copyText, format, parseJsonOrNull, readJson } from "./util.js";
+import { byId, copyText, csrfToken, format, parseJsonOrNull, readJson } from "./util.js";
 
 // Only a page with the panel runs start(): a module's top level cannot return early.
 // builder is static/js/builder.js on the builder's page, else null.
@@ -75,7 +76,15 @@ function start(panel, builder) {
 
   function request() {
     if (!builderForm) {
-      return { key: current.target + "|" + current.mode,
+      var key = current.target + "|" + current.mode;
+      if (current.mode === "real") {
+        return { key: key, url: config.url,
+                 init: { method: "POST",
+                         body: JSON.stringify({ lang: current.target, token: current.mode }),
+                         headers: { "Content-Type": "application/json",
+                                    "X-CSRFToken": csrfToken() } } };
+      }
+      return { key: key,
                url: config.url + "?lang=" + encodeURIComponent(current.target) +
                     "&token=" + encodeURIComponent(current.mode),
                init: { method: "GET" } };

@@ -10,7 +10,15 @@ import pytest
 
 from services import audit
 from services.models import ApiKey, AuditEvent, Membership, Role, Run, Service
-from tests.helpers import NEW_TOKEN, TOKEN, logged_in, make_user, send, service_data
+from tests.helpers import (
+    NEW_TOKEN,
+    TOKEN,
+    logged_in,
+    make_user,
+    send,
+    service_data,
+    snippet_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -230,10 +238,9 @@ def test_a_key_made_and_revoked_is_recorded_for_no_team(bob):
 
 
 def test_a_real_token_revealed_is_recorded(call, alice, bob):
-    url = f"/api/calls/{call.pk}/snippet?lang=curl&token=real"
-    assert logged_in(bob).get(url).status_code == 403
+    assert snippet_of(logged_in(bob), call, lang="curl", token="real").status_code == 403
     assert events() == []
-    assert logged_in(alice).get(url).status_code == 200
+    assert snippet_of(logged_in(alice), call, lang="curl", token="real").status_code == 200
     event = only_event(Action.TOKEN_REVEALED)
     assert who_what(event) == ("alice", "token.revealed", "acme", "chat")
     assert TOKEN not in json.dumps(event.detail)
@@ -257,7 +264,7 @@ def test_no_event_holds_a_token_or_a_key(service, call, alice, root):
     send(client, "post", "/api/services", service_data())
     send(client, "patch", "/api/services/chat", {"token": "another-Token-value-1234",
                                                  "default_body": TOKEN})
-    client.get(f"/api/calls/{call.pk}/snippet?lang=curl&token=real")
+    snippet_of(client, call, lang="curl", token="real")
     raw = send(client, "post", "/api/keys", {"name": "ci"}).json()["key"]
     send(client, "delete", "/api/services/reranker")
     assert len(events()) == 6

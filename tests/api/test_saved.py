@@ -285,13 +285,14 @@ def test_a_saved_requests_snippet_has_a_named_placeholder_for_a_redacted_header(
 @pytest.mark.django_db
 def test_a_saved_requests_snippet_with_the_real_token_is_for_maintainers(kept, alice, bob,
                                                                         globex, charlie):
-    url = f"/api/requests/{kept['id']}/snippet?lang=curl&token=real"
-    refused = send(logged_in(bob), "get", url)
+    url = f"/api/requests/{kept['id']}/snippet"
+    choice = {"lang": "curl", "token": "real"}
+    refused = send(logged_in(bob), "post", url, choice)
     assert refused.status_code == 403
     assert TOKEN not in refused.content.decode()
-    assert send(logged_in(charlie), "get", url).status_code == 404
+    assert send(logged_in(charlie), "post", url, choice).status_code == 404
     assert not AuditEvent.objects.exists()
-    allowed = send(logged_in(alice), "get", url)
+    allowed = send(logged_in(alice), "post", url, choice)
     assert allowed.status_code == 200
     assert TOKEN in allowed.content.decode()
     event = AuditEvent.objects.get()
