@@ -10,15 +10,14 @@ transaction as the change, and read back by the teams' maintainers.
 """
 
 from collections import namedtuple
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services import access, probes
-from services.history import DEFAULT_LIMIT, LAST_DAY, MAX_LIMIT
+from services.history import DEFAULT_LIMIT, LAST_DAY, MAX_LIMIT, start_of
 from services.models import AuditEvent, Membership, Probe, Service, Team
 
 Action = AuditEvent.Action
@@ -178,9 +177,9 @@ class AuditFilter(forms.Form):
         if data["user"]:
             events = events.filter(username=data["user"])
         if data["since"]:
-            events = events.filter(created_at__gte=_start_of(data["since"]))
+            events = events.filter(created_at__gte=start_of(data["since"]))
         if data["until"]:
-            events = events.filter(created_at__lt=_start_of(data["until"] + timedelta(days=1)))
+            events = events.filter(created_at__lt=start_of(data["until"] + timedelta(days=1)))
         if data["cursor"]:
             events = events.filter(id__lt=data["cursor"])
         return events
@@ -207,6 +206,3 @@ def batches(events, size=2000):
         yield rows
         last = rows[-1].id
 
-
-def _start_of(day):
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())

@@ -6,7 +6,7 @@ with the team and ends with the id.
 """
 
 from collections import namedtuple
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -98,9 +98,9 @@ class CallFilter(forms.Form):
         if data["user"]:
             calls = calls.filter(username=data["user"])
         if data["since"]:
-            calls = calls.filter(created_at__gte=_start_of(data["since"]))
+            calls = calls.filter(created_at__gte=start_of(data["since"]))
         if data["until"]:
-            calls = calls.filter(created_at__lt=_start_of(data["until"] + timedelta(days=1)))
+            calls = calls.filter(created_at__lt=start_of(data["until"] + timedelta(days=1)))
         if data["path"]:
             calls = calls.filter(url__icontains=data["path"])
         if data["streamed"] is not None:
@@ -167,8 +167,16 @@ def _grouped(sized_ids):
     yield newest, oldest
 
 
-def _start_of(day):
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+def start_of(day):
+    """The instant day begins in the portal's time zone (TIME_ZONE), in UTC. 0001-01-01 begins
+    before the first instant UTC can write east of UTC (as 0000-12-31): the earliest instant
+    there is stands in for it, which keeps the same rows, as the latest would at the other end."""
+    start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+    try:
+        return start.astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if day.year == 1 else datetime.max.replace(
+            tzinfo=UTC)
 
 
 def error_text(form):
