@@ -111,6 +111,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     refuse_to_start("REDIS_URL", "must be redis://host:port/db (or rediss:// or unix://).")
 
+# Outbound calls in flight at once, per person and per team (services/inflight.py): past them,
+# 429 at once, so that slow calls cannot hold every server thread.
+EASPORTAL_CALLS_PER_USER = env_int("EASPORTAL_CALLS_PER_USER", 8)
+EASPORTAL_CALLS_PER_TEAM = env_int("EASPORTAL_CALLS_PER_TEAM", 32)
+for _name in ("EASPORTAL_CALLS_PER_USER", "EASPORTAL_CALLS_PER_TEAM"):
+    if globals()[_name] < 1:
+        refuse_to_start(_name, "must be 1 or more.")
 # Capacity runs (services/runs/): their limits, and the backend of Django's tasks API that runs
 # them: "database" (django-tasks-db; `manage.py run_worker`, which `make run` starts) or "rq"
 # (django-tasks-rq on REDIS_URL; `manage.py rqworker --job-class django_tasks_rq.Job`).

@@ -4,6 +4,7 @@ API -> here -> services/net/ and services/tokens.py -> a Call row (docs/architec
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -11,7 +12,7 @@ from urllib.parse import quote, quote_plus
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from services import access, metrics, tokens
+from services import access, inflight, metrics, tokens
 from services.compiled import CompiledInsert
 from services.errors import Refusal
 from services.models import Call, Service, host_policy
@@ -112,15 +113,17 @@ def _send(user: Any, service: Service, request: CallRequest, source: str) -> Cal
     kind, path, outbound = prepare(service, request)
     outbound.headers = {**outbound.headers, "Authorization": token}
     response: client.Response | CallError
-    try:
-        response = client.send(
-            outbound, policy=host_policy(), deadline_s=service.timeout_s,
-            max_response_bytes=settings.EASPORTAL_MAX_RESPONSE_BYTES,
-        )
-    except Refused as exc:
-        raise refusal(exc) from None
-    except CallError as exc:
-        response = exc
+    # A person's call holds a slot while in flight (services/inflight.py); a probe does not.
+    with inflight.take(user, service.team_id) if user is not None else nullcontext():
+        try:
+            response = client.send(
+                outbound, policy=host_policy(), deadline_s=service.timeout_s,
+                max_response_bytes=settings.EASPORTAL_MAX_RESPONSE_BYTES,
+            )
+        except Refused as exc:
+            raise refusal(exc) from None
+        except CallError as exc:
+            response = exc
     return record(user, service, kind, path, outbound, token, response, source)
 
 
@@ -157,10 +160,18 @@ def ready(user: Any, service: Service | str, request: CallRequest) -> Ready:
 
 
 def send_ready(request: Ready, on_deadline: Callable[[Deadline], None] | None = None,
-               ) -> tuple[client.Response | CallError, metrics.Figures]:
+               user: Any = None) -> tuple[client.Response | CallError, metrics.Figures]:
     """Sends a Ready request once: its answer, read piece by piece so that the streaming figures
     (TTFT, TPOT) are timed, and its figures. on_deadline is handed the call's deadline first:
-    cancelling it stops the call (its result is then a "stopped" error)."""
+    cancelling it stops the call (its result is then a "stopped" error). With user, the call
+    holds one of the user's slots while in flight (a compare; a run's worker has its own
+    bound)."""
+    with inflight.take(user, request.service.team_id) if user is not None else nullcontext():
+        return _send_ready(request, on_deadline)
+
+
+def _send_ready(request: Ready, on_deadline: Callable[[Deadline], None] | None,
+                ) -> tuple[client.Response | CallError, metrics.Figures]:
     service = request.service
     deadline = Deadline(service.timeout_s)
     if on_deadline is not None:

@@ -22,7 +22,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from services import access, calls, keys
+from services import access, calls, inflight, keys
 from services.errors import Refusal
 from services.models import Call, Service, host_policy
 from services.net import client, stream
@@ -97,6 +97,7 @@ def _forward(request: Any, user: Any, slug: str) -> HttpResponse | StreamingHttp
         endpoint=request.headers.get(ENDPOINT_HEADER) or None, method=request.method,
         path=_path_of(request, slug), headers=headers, body=body))
     outbound.headers = {**outbound.headers, "Authorization": token}
+    slot = inflight.take(user, service.team_id)  # given back once the call is recorded
     started = time.perf_counter()
     try:
         target = client.resolve(outbound.url, host_policy(),
@@ -106,12 +107,14 @@ def _forward(request: Any, user: Any, slug: str) -> HttpResponse | StreamingHttp
         opened = client.open_answer(outbound, target, deadline=deadline,
                                     deadline_s=service.timeout_s, started=started)
     except Refused as exc:
+        slot.release()
         raise calls.refusal(exc) from None
     except CallError as exc:  # no answer at all: recorded, and told as the gateway would
+        slot.release()
         calls.record(user, service, kind, path, outbound, token, exc, source="gateway")
         status = 504 if exc.kind == "timeout" else 502
         raise Refusal(status, calls.translated(exc)) from None
-    relayed = Relayed(user, service, kind, path, outbound, token, opened)
+    relayed = Relayed(user, service, kind, path, outbound, token, opened, slot)
     if relayed.streams():
         return relayed.streaming_response()
     return relayed.whole_response()
@@ -121,7 +124,9 @@ class Relayed:
     """An answer on its way back, and its record."""
 
     def __init__(self, user: Any, service: Service, kind: str, path: str,
-                 outbound: client.OutboundRequest, token: str, opened: client.Opened) -> None:
+                 outbound: client.OutboundRequest, token: str, opened: client.Opened,
+                 slot: inflight.Slot) -> None:
+        self.slot = slot
         self.call_values = calls.request_values(user, service, kind, path, outbound, token,
                                                 source="gateway")
         self.token = token
@@ -168,6 +173,7 @@ class Relayed:
         return self._response(StreamingHttpResponse(_Pieces(self)))
 
     def record(self, streamed: bool, stopped: bool = False) -> None:
+        self.slot.release()
         if self.recorded is not None:
             return
         figures = self.answer.figures()

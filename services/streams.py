@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from services import access, calls, metrics
+from services import access, calls, inflight, metrics
 from services.models import Call, Service, host_policy
 from services.net import client, stream
 from services.net.errors import CallError, Refused, gettext_noop
@@ -53,6 +53,8 @@ def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
     values = {**calls.request_values(user, service, kind, path, outbound, token),
               "status": None, "status_class": Call.StatusClass.FAILED, "elapsed_ms": 0.0,
               "streamed": True, "error": _("The call was still in progress.")}
+    # Held until the stream ends (StreamedCall._finish), as long as the call is in flight.
+    slot = inflight.take(user, service.team_id)
     if failure is None:
         # The request goes out now, and the Call is written while the upstream works on it:
         # the first token does not wait for the database. Until the request is on the wire,
@@ -66,13 +68,16 @@ def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
     except BaseException:
         if relay is not None:
             relay.stop()
+        slot.release()
         raise
-    return StreamedCall(call, service, token, relay, failure, started)
+    return StreamedCall(call, service, token, relay, failure, started, slot)
 
 
 class StreamedCall:
     def __init__(self, call: Call, service: Service, token: str, relay: stream.Relay | None,
-                 failure: CallError | None, started: float) -> None:
+                 failure: CallError | None, started: float,
+                 slot: inflight.Slot | None = None) -> None:
+        self.slot = slot
         self.call = call
         self.service = service
         self.token = token
@@ -133,6 +138,8 @@ class StreamedCall:
     def _finish(self, result: client.Response | CallError, figures: metrics.Figures,
                 stopped: bool = False) -> Call:
         self.finished = True
+        if self.slot is not None:
+            self.slot.release()
         values = calls.response_values(result, self.token, figures)
         values["stopped"] = stopped
         for name, value in values.items():

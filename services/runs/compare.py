@@ -75,7 +75,7 @@ def compare(user: Any, targets: list[tuple[str, str | None]],
 
 def _send(user: Any, ready: calls.Ready, run: Run):
     created_at = timezone.now()
-    response, figures = calls.send_ready(ready)
+    response, figures = calls.send_ready(ready, user=user)
     values = calls.request_values(user, ready.service, ready.kind, ready.path, ready.outbound,
                                   ready.token, source="run")
     return calls.insert_call(**values, **calls.response_values(response, ready.token, figures),
