@@ -249,13 +249,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "service_list"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: lock a (username, address) pair, never a username alone, so that one
-# attacker cannot lock a colleague out; the lock lifts by itself after the cool-off.
+# Login throttling (services.auth.LoginThrottle): within the cool-off, AXES_FAILURE_LIMIT
+# failures lock a (username, address) pair, so that one attacker mostly locks out only their own
+# attempts; looser limits lock an address that guesses many usernames, and a username guessed
+# from many addresses (0 turns either off). A lock lifts by itself after the cool-off.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(
     minutes=env_int("AXES_COOLOFF_MINUTES", 15)
 )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "services.auth.LoginThrottle"
+EASPORTAL_LOGIN_FAILURES_PER_ADDRESS = env_int("EASPORTAL_LOGIN_FAILURES_PER_ADDRESS", 20)
+EASPORTAL_LOGIN_FAILURES_PER_USERNAME = env_int("EASPORTAL_LOGIN_FAILURES_PER_USERNAME", 10)
+for _name in ("EASPORTAL_LOGIN_FAILURES_PER_ADDRESS", "EASPORTAL_LOGIN_FAILURES_PER_USERNAME"):
+    if globals()[_name] < 0:
+        refuse_to_start(_name, "must be 0 (no such limit) or more.")
 # How many reverse proxies stand in front of the portal and append to X-Forwarded-For.
 EASPORTAL_TRUSTED_PROXIES = env_int("EASPORTAL_TRUSTED_PROXIES", 0)
 AXES_CLIENT_IP_CALLABLE = "services.auth.client_address"
