@@ -88,8 +88,9 @@ def test_it_stops_itself_when_more_than_a_fifth_of_twenty_answers_are_errors(
     assert "Stopped by itself" in run["reason"] and "20%" in run["reason"]
     assert 20 <= run["sent"] < 200
     assert run["ok"] == 0 and run["statuses"]["503"] >= 20
-    # A request still in flight when it stopped was cancelled: an error of its own kind.
-    assert run["errors"]["http_5xx"] == run["statuses"]["503"]
+    # A request still in flight when it stopped was cancelled: an error of its own kind, also
+    # when its status had arrived and its body had not.
+    assert run["errors"]["http_5xx"] in (run["statuses"]["503"], run["statuses"]["503"] - 1)
     assert sum(run["errors"].values()) == run["sent"]
     assert set(run["errors"]) <= {"http_5xx", "stopped"}
     # One cancelled in flight may or may not have reached the upstream.
