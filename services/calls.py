@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from services import access, inflight, metrics, tokens
 from services.compiled import CompiledInsert
 from services.errors import Refusal
 from services.models import Call, Service, host_policy
-from services.net import client, join, stream
+from services.net import client, join, redact, stream
 from services.net.deadline import Deadline
 from services.net.errors import CallError, NetError, PathError, Refused
 
@@ -278,21 +278,18 @@ def response_values(response: client.Response | CallError, token: str,
     return values
 
 
-def token_forms(token: str) -> list[str]:
-    # As typed, and as it reads once percent-encoded in a query string.
-    return sorted({token, quote(token, safe=""), quote_plus(token)}, key=len, reverse=True)
+@lru_cache(maxsize=64)
+def token_pattern(token: str) -> redact.TokenPattern:
+    """Every writing of the token (services/net/redact.py), compiled once per process."""
+    return redact.TokenPattern(token)
 
 
 def redact_text(text: str, token: str) -> str:
-    for form in token_forms(token):
-        text = text.replace(form, REDACTED)
-    return text
+    return token_pattern(token).text.sub(REDACTED, text) if token else text
 
 
 def redact_bytes(data: bytes, token: str) -> bytes:
-    for form in token_forms(token):
-        data = data.replace(form.encode(), REDACTED.encode())
-    return data
+    return token_pattern(token).data.sub(REDACTED.encode(), data) if token else data
 
 
 def redact_headers(headers: dict[str, str], token: str) -> dict[str, str]:

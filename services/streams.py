@@ -199,19 +199,19 @@ class Answer:
 
 
 class Redactor:
-    """The token taken out of a stream as it passes: a piece that ends with the start of the
-    token keeps that start back until the next piece shows whether the token follows. An
-    answer of events ends each piece with a line end, so in practice nothing is held."""
+    """The token taken out of a stream as it passes, in every writing calls.redact_bytes finds:
+    a piece that ends with what may start one (a start of the token, a "%", a backslash) keeps
+    that back until the next piece shows whether the token follows. An answer of events ends
+    each piece with a line end, so in practice nothing is held."""
 
     def __init__(self, token: str) -> None:
         self.token = token
-        self._forms = [form.encode() for form in calls.token_forms(token)]
+        self._pattern = calls.token_pattern(token)
         self._held = b""
 
     def feed(self, data: bytes) -> bytes:
         data = calls.redact_bytes(self._held + data, self.token)
-        hold = max((size for form in self._forms for size in range(1, len(form))
-                    if data.endswith(form[:size])), default=0)
+        hold = self._pattern.held(data)
         self._held = data[len(data) - hold:] if hold else b""
         return data[:len(data) - hold] if hold else data
 
