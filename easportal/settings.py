@@ -270,6 +270,9 @@ AXES_CLIENT_IP_CALLABLE = "services.auth.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Error reports and the debug page hide what @sensitive_variables and @sensitive_post_parameters
+# mark (a service's token) with DEBUG on as well (easportal/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "easportal.reporting.ReporterFilter"
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]

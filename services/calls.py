@@ -5,12 +5,13 @@ API -> here -> services/net/ and services/tokens.py -> a Call row (docs/architec
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import access, inflight, metrics, tokens
 from services.compiled import CompiledInsert
@@ -51,6 +52,7 @@ def refusal(error: Refused) -> Refusal:
     return Refusal(error.status, translated(error), **extra)
 
 
+@sensitive_variables()
 def read_token(service: Service) -> str:
     try:
         return service.read_token()
@@ -108,6 +110,7 @@ def probe(service: Service, request: CallRequest) -> Call:
     return _send(None, service, request, "probe")
 
 
+@sensitive_variables()
 def _send(user: Any, service: Service, request: CallRequest, source: str) -> Call:
     token = read_token(service)
     kind, path, outbound = prepare(service, request)
@@ -135,11 +138,13 @@ class Ready:
     service: Service
     kind: str
     path: str
-    outbound: client.OutboundRequest
-    token: str
+    # Not in its repr: an error report shows the repr of the locals that hold a Ready.
+    outbound: client.OutboundRequest = field(repr=False)
+    token: str = field(repr=False)
     target: tuple[Any, str]
 
 
+@sensitive_variables()
 def ready(user: Any, service: Service | str, request: CallRequest) -> Ready:
     """The checks of call(), in its order, and the address resolved and checked; raises
     Refusal, also when the host does not resolve (a request sent many times would only fail
@@ -159,6 +164,7 @@ def ready(user: Any, service: Service | str, request: CallRequest) -> Ready:
     return Ready(service, kind, path, outbound, token, target)
 
 
+@sensitive_variables()
 def send_ready(request: Ready, on_deadline: Callable[[Deadline], None] | None = None,
                user: Any = None) -> tuple[client.Response | CallError, metrics.Figures]:
     """Sends a Ready request once: its answer, read piece by piece so that the streaming figures
@@ -170,6 +176,7 @@ def send_ready(request: Ready, on_deadline: Callable[[Deadline], None] | None = 
         return _send_ready(request, on_deadline)
 
 
+@sensitive_variables()
 def _send_ready(request: Ready, on_deadline: Callable[[Deadline], None] | None,
                 ) -> tuple[client.Response | CallError, metrics.Figures]:
     service = request.service
@@ -216,6 +223,7 @@ def answer_figures(measured: metrics.StreamMetrics, body: bytes, kind: str) -> m
     return figures
 
 
+@sensitive_variables()
 def record(user: Any, service: Service, kind: str, path: str,
            outbound: client.OutboundRequest, token: str,
            response: client.Response | CallError, source: str = "portal") -> Call:
@@ -235,6 +243,7 @@ def content_type(headers: dict[str, str]) -> str:
     return next((value for name, value in headers.items() if name.lower() == "content-type"), "")
 
 
+@sensitive_variables()
 def request_values(user: Any, service: Service, kind: str, path: str,
                    outbound: client.OutboundRequest, token: str,
                    source: str = "portal") -> dict[str, Any]:
@@ -251,6 +260,7 @@ def request_values(user: Any, service: Service, kind: str, path: str,
     }
 
 
+@sensitive_variables()
 def response_values(response: client.Response | CallError, token: str,
                     figures: metrics.Figures) -> dict[str, Any]:
     """What a Call keeps of the answer, redacted, and its figures."""
@@ -284,14 +294,17 @@ def token_pattern(token: str) -> redact.TokenPattern:
     return redact.TokenPattern(token)
 
 
+@sensitive_variables()
 def redact_text(text: str, token: str) -> str:
     return token_pattern(token).text.sub(REDACTED, text) if token else text
 
 
+@sensitive_variables()
 def redact_bytes(data: bytes, token: str) -> bytes:
     return token_pattern(token).data.sub(REDACTED.encode(), data) if token else data
 
 
+@sensitive_variables()
 def redact_headers(headers: dict[str, str], token: str) -> dict[str, str]:
     return {
         name: REDACTED if any(word in name.lower() for word in SECRET_HEADER_WORDS)

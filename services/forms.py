@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import access, probes, tokens
 from services.models import ApiKey, Probe, Role, Service, Team
@@ -59,6 +60,7 @@ class ServiceForm(forms.ModelForm):
                 "Stored encrypted and never shown again; only its last characters are."
             )
 
+    @sensitive_variables()
     def clean_token(self):
         token = self.cleaned_data["token"]
         if not token:
@@ -68,6 +70,7 @@ class ServiceForm(forms.ModelForm):
         except tokens.TokenInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
 
+    @sensitive_variables()
     def save(self, commit=True):
         service = super().save(commit=False)
         if self.cleaned_data.get("token"):

@@ -21,6 +21,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 
 from services import access, calls, inflight, keys
 from services.errors import Refusal
@@ -80,6 +81,7 @@ def _path_of(request: Any, slug: str) -> str:
     return full[len(f"/gw/{slug}"):]
 
 
+@sensitive_variables()
 def _forward(request: Any, user: Any, slug: str) -> HttpResponse | StreamingHttpResponse:
     service = access.service_to_call(user, slug)
     token = calls.read_token(service)
@@ -123,6 +125,7 @@ def _forward(request: Any, user: Any, slug: str) -> HttpResponse | StreamingHttp
 class Relayed:
     """An answer on its way back, and its record."""
 
+    @sensitive_variables()
     def __init__(self, user: Any, service: Service, kind: str, path: str,
                  outbound: client.OutboundRequest, token: str, opened: client.Opened,
                  slot: inflight.Slot) -> None:
@@ -172,6 +175,7 @@ class Relayed:
     def streaming_response(self) -> StreamingHttpResponse:
         return self._response(StreamingHttpResponse(_Pieces(self)))
 
+    @sensitive_variables()
     def record(self, streamed: bool, stopped: bool = False) -> None:
         self.slot.release()
         if self.recorded is not None:

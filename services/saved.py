@@ -6,12 +6,14 @@ of a secret-looking header as "[redacted]", for its user to fill in before sendi
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import calls, tokens
 from services.errors import Refusal
 from services.models import Call, SavedRequest, Service
 
 
+@sensitive_variables()
 def fill(saved: SavedRequest, service: Service, request: calls.CallRequest) -> None:
     """Sets the saved request's endpoint, method, path, headers and body from request, with
     the service's defaults for what it leaves out; raises Refusal as a call would."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import access, calls, inflight, metrics
 from services.models import Call, Service, host_policy
@@ -34,6 +35,7 @@ SEND_WAIT_S = 0.05
 Event = tuple[str, Any]
 
 
+@sensitive_variables()
 def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
     """Checks the call, sends it and records it, ready to stream; raises Refusal as
     calls.call() does. The caller iterates events(), or closes the StreamedCall."""
@@ -74,6 +76,7 @@ def start(user: Any, slug: str, request: calls.CallRequest) -> "StreamedCall":
 
 
 class StreamedCall:
+    @sensitive_variables()
     def __init__(self, call: Call, service: Service, token: str, relay: stream.Relay | None,
                  failure: CallError | None, started: float,
                  slot: inflight.Slot | None = None) -> None:
@@ -135,6 +138,7 @@ class StreamedCall:
             self.relay.stop()
         self._finish(self._answer.result(self.started), self._answer.figures(), stopped=True)
 
+    @sensitive_variables()
     def _finish(self, result: client.Response | CallError, figures: metrics.Figures,
                 stopped: bool = False) -> Call:
         self.finished = True
@@ -154,6 +158,7 @@ class Answer:
     """An answer relayed piece by piece: what the caller is handed (the token taken out) and
     what the Call keeps, built as the pieces arrive. The gateway relays with it too."""
 
+    @sensitive_variables()
     def __init__(self, token: str) -> None:
         self.head: stream.Head | None = None
         self.end: stream.End | None = None
@@ -204,6 +209,7 @@ class Redactor:
     that back until the next piece shows whether the token follows. An answer of events ends
     each piece with a line end, so in practice nothing is held."""
 
+    @sensitive_variables()
     def __init__(self, token: str) -> None:
         self.token = token
         self._pattern = calls.token_pattern(token)

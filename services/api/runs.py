@@ -3,6 +3,7 @@ stop runs, which a background worker executes; members watch them and compare ta
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from ninja import Router
 
 from services import access, calls, saved
@@ -38,6 +39,7 @@ def _request(user, slug, payload):
 @router.post("/services/{slug:slug}/runs",
              response={200: shapes.RunPreview, 202: shapes.RunOut, 413: ErrorOut,
                        503: ErrorOut, **ERRORS})
+@sensitive_variables()
 def run_start(request, slug: str, payload: shapes.RunIn):
     """Queue a capacity run (maintainers): `total` requests, `concurrency` at once. With
     `dry_run`, the same checks and what it would send, nothing queued."""

@@ -105,7 +105,8 @@ class ServiceIn(Input):
     default_method: Method = "POST"
     default_body: Text = ""
     timeout_s: int = 60
-    token: Text = Field(description="Stored encrypted; never returned.")
+    # Not in the repr: an error report shows the repr of the locals that hold the payload.
+    token: Text = Field(description="Stored encrypted; never returned.", repr=False)
     probe: ProbeIn | None = None
 
 
@@ -126,7 +127,7 @@ class ServicePatch(Input):
     default_method: Method = None
     default_body: Text = None
     timeout_s: int = None
-    token: Text | None = None
+    token: Text | None = Field(None, repr=False)
     probe: ProbeIn = None
 
 

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from ninja import Router, Status
 
 from services import access, audit, probes, tokens
@@ -13,6 +14,7 @@ from services.models import Service
 router = Router(tags=["services"])
 
 
+@sensitive_variables()
 def _set_token(service, token):
     try:
         service.set_token(tokens.check_token_text(token))
@@ -44,6 +46,7 @@ def service_list(request):
 
 @router.post("/services", response={201: schemas.ServiceOut, **ERRORS})
 @transaction.atomic  # the service, its probe and the audit log's record, together
+@sensitive_variables()
 def service_create(request, payload: schemas.ServiceIn):
     """For maintainers of `team`; `token` is required and never comes back."""
     values = payload.model_dump()
@@ -65,6 +68,7 @@ def service_get(request, slug: str):
 
 @router.patch("/services/{slug:slug}", response={200: schemas.ServiceOut, **ERRORS})
 @transaction.atomic
+@sensitive_variables()
 def service_patch(request, slug: str, payload: schemas.ServicePatch):
     """Change the given fields; an omitted, null or empty `token` keeps the stored one."""
     service = access.service(request.user, slug)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Query, Router, Schema
 
 from services import access, audit, calls, saved, snippets
@@ -29,6 +30,7 @@ SNIPPET_OPENAPI = {"responses": {200: {
 REAL_TOKEN = gettext_lazy("export snippets with the real token")
 
 
+@sensitive_variables()
 def _snippet_response(request, snippet_request, lang, token_mode, service=None, call=None):
     """The snippet as text/plain; service: whose token a real-token export reads (checked)."""
     user = request.user

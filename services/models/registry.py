@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import tokens
 from services.models.teams import Team, validate_slug_not_reserved
@@ -136,10 +137,12 @@ class Service(models.Model):
                 and (field.attname not in loaded
                      or self.__dict__[field.attname] != loaded[field.attname])]
 
+    @sensitive_variables()
     def set_token(self, plaintext):
         self.token_encrypted = tokens.encrypt_token(plaintext)
         self.token_hint = tokens.token_hint(plaintext)
 
+    @sensitive_variables()
     def read_token(self):
         """The plaintext token, for a call in flight; raises tokens.TokenUnreadable."""
         return tokens.decrypt_token(self.token_encrypted)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import calls
 from services.errors import Refusal
@@ -21,6 +22,7 @@ MAX_ROUNDS = 20
 MAX_SECONDS = 60
 
 
+@sensitive_variables()
 def compare(user: Any, targets: list[tuple[str, str | None]],
             request: calls.CallRequest | None, rounds: int) -> Run:
     """targets: (service slug, endpoint kind or None for its default). Raises Refusal before
@@ -73,6 +75,7 @@ def compare(user: Any, targets: list[tuple[str, str | None]],
     return run
 
 
+@sensitive_variables()
 def _send(user: Any, ready: calls.Ready, run: Run):
     created_at = timezone.now()
     response, figures = calls.send_ready(ready, user=user)

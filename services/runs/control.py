@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import access, calls
 from services.errors import Refusal
@@ -48,6 +49,7 @@ def check_limits(total: int, concurrency: int, max_seconds: int | None) -> int:
     return seconds
 
 
+@sensitive_variables()
 def prepare(user: Any, slug: str, request: calls.CallRequest, total: int, concurrency: int,
             max_seconds: int | None) -> tuple[calls.Ready, int]:
     """Every check of a start, nothing queued: (the request ready to send, max_seconds)."""
@@ -62,6 +64,7 @@ def prepare(user: Any, slug: str, request: calls.CallRequest, total: int, concur
     return ready, seconds
 
 
+@sensitive_variables()
 def start(user: Any, slug: str, request: calls.CallRequest, total: int, concurrency: int,
           max_seconds: int | None = None) -> Run:
     """Checks, then queues a run and records run.started; raises Refusal (nothing queued)."""
@@ -97,6 +100,7 @@ def _busy(service: Service) -> Refusal:
                           "or wait for it to end.") % {"slug": service.slug})
 
 
+@sensitive_variables()
 def stored_request(ready: calls.Ready) -> dict[str, Any]:
     """What the run sends, without the token: the worker sends it again."""
     headers = [[name, value] for name, value in ready.outbound.headers.items()

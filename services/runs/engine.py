@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import calls
 from services.errors import Refusal
@@ -33,6 +34,7 @@ TICK_S = 0.25
 SHUTDOWN = threading.Event()
 
 
+@sensitive_variables()
 def execute(run_id: int) -> None:
     """Runs the queued run run_id to its end; a run not queued (stopped meanwhile, or taken by
     another worker) is left alone."""
@@ -52,6 +54,7 @@ def execute(run_id: int) -> None:
 
 
 class Engine:
+    @sensitive_variables()
     def __init__(self, run: Run, request: calls.Ready) -> None:
         self.run = run
         self.request = request
@@ -124,6 +127,7 @@ class Engine:
         for deadline in deadlines:
             deadline.cancel()
 
+    @sensitive_variables()
     def sender(self) -> None:
         while True:
             with self.lock:

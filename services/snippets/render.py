@@ -7,6 +7,7 @@ from the environment when it runs: no key is ever in one."""
 from django.template import Context, engines
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import calls
 from services.errors import Refusal
@@ -53,6 +54,7 @@ def unavailable_reason(request: SnippetRequest, name: str) -> str | None:
     return target(name).reason(request)
 
 
+@sensitive_variables()
 def render(request: SnippetRequest, name: str, token_mode: str, token: str | None = None,
            portal: str | None = None) -> str:
     """The snippet's text; token is the plaintext, needed (only) for token_mode "real"; portal

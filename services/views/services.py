@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from services import access, audit, probes, snippets, status
 from services.errors import Refusal
@@ -141,6 +141,7 @@ def from_code(request, service):
 
 
 @sensitive_post_parameters("token")
+@sensitive_variables()
 def service_create(request):
     if not access.may_add_services(request.user):
         if request.user.is_superuser:
@@ -178,6 +179,7 @@ def _service_to_change(request, slug, action):
 
 
 @sensitive_post_parameters("token")
+@sensitive_variables()
 def service_edit(request, slug):
     service = _service_to_change(request, slug, _("edit its services"))
     form = ServiceForm(request.POST or None, instance=service, user=request.user)
