@@ -73,6 +73,15 @@ def ways(char: str, base64_text: bool = False) -> Ways:
     return found
 
 
+def _longest(char: str, base64_text: bool = False) -> int:
+    """The most bytes one of the ways of writing char takes: a JSON escape whose backslashes
+    are each percent-encoded three times over ("%2525255C"), or its UTF-8 percent-encoded so."""
+    if base64_text and (char.isalnum() or char in "-_"):
+        return 1
+    escape = (1 + 6 + 2) * MAX_BACKSLASHES + 5
+    return max(escape * len(char.encode("utf-16-be")) // 2, (1 + 6 + 2) * len(char.encode()))
+
+
 def base64_cores(data: bytes) -> set[str]:
     """The base64 characters that data's bytes alone decide, at each alignment, in both
     alphabets."""
@@ -131,17 +140,16 @@ class TokenPattern:
         self.text = re.compile(source)
         self.data = re.compile(source.encode())
         # The bytes a writing can hold, and how long one can be.
-        self.alphabet = frozenset(b"%\\+u0123456789abcdefABCDEF" + "".join(
-            [token, *cores]).encode())
-        self.longest = max(len(sequence) * 2 * (MAX_BACKSLASHES * 9 + 5)
-                           for sequence in self.sequences)
+        self.alphabet = bytes(sorted(set(b"%\\+u0123456789abcdefABCDEF" + "".join(
+            [token, *cores]).encode())))
+        self.longest = max(sum(_longest(char, base64_text=text is not token) for char in text)
+                           for text in [token, *cores])
         self._tail: re.Pattern[bytes] | None = None
 
     def held(self, data: bytes) -> int:
         """How many bytes at the end of data may start a writing that more bytes complete."""
-        start = len(data)
-        while start and len(data) - start < self.longest and data[start - 1] in self.alphabet:
-            start -= 1
+        window = data[-self.longest:]
+        start = len(data) - (len(window) - len(window.rstrip(self.alphabet)))
         if start == len(data):
             return 0
         if self._tail is None:  # compiled when first needed: only streams ask
