@@ -1,8 +1,11 @@
 """Call history: the filters and the cursor pagination shared by the history page and the API.
 
-Pages are cut by id (newest first, `id < cursor`), never counted or offset, so the first page
-and the thousandth cost the same with a million rows; each filter has an index that leads
-with the team and ends with the id.
+Pages are cut by a cursor (the id of the last call shown), never counted or offset, so the
+first page and the thousandth cost the same with ten million rows. Each filter has an index
+that leads with the team (services/models/history.py) and ends with the page's order: newest
+first by id, or by (created_at, id) when a date filter is given, which the date index serves
+in that order. The path, which no index can serve as "contains", is searched in a bounded
+window of the calls the other filters keep (PATH_WINDOW).
 """
 
 from collections import namedtuple
@@ -10,13 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator
-from django.db.models import Value
+from django.db.models import BooleanField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services import access
 from services.models import Call
+from services.models.history import BACKGROUND_SOURCES
 
 DEFAULT_LIMIT = 50
 LAST_DAY = MaxValueValidator(date(9999, 12, 30))
@@ -29,8 +34,17 @@ LIST_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "cre
                "endpoint", "method", "path", "url", "status", "status_class", "elapsed_ms",
                "response_size", "response_truncated", "error", "streamed", "stopped",
                "ttft_ms", "tpot_ms", "completion_tokens", "source", "run_id")
-# The calls the history leaves out unless asked: the many requests of runs, and probes.
-BACKGROUND_SOURCES = (Call.Source.RUN, Call.Source.PROBE)
+# The everyday calls, which the history lists unless asked for others (BACKGROUND_SOURCES are
+# the many requests of runs, and probes), as SQL with the values written in rather than passed
+# as parameters: only so can a prepared statement's generic plan (PostgreSQL) prove that the
+# partial indexes call_team_everyday_id and call_everyday_id, whose condition this is, serve it.
+_BACKGROUND_LIST = ", ".join(f"'{source}'" for source in BACKGROUND_SOURCES)
+EVERYDAY = RawSQL(f'NOT ("{Call._meta.db_table}"."source" IN ({_BACKGROUND_LIST}))', [],
+                  output_field=BooleanField())
+# A path is searched ("contains", in any case) in at most this many calls a page: the newest
+# that the other filters keep, past the cursor. A page may so hold fewer calls than its limit
+# and still have a next one, where the search goes on (docs/api.md, "History filters").
+PATH_WINDOW = 20_000
 
 
 class CallFilter(forms.Form):
@@ -72,20 +86,49 @@ class CallFilter(forms.Form):
         return data
 
     def page(self, fields=LIST_FIELDS):
-        """(calls, next_cursor) for the valid filters; call is_valid() first."""
+        """(calls, next_cursor) for the valid filters, newest first; call is_valid() first.
+        Ordered by id, or by (created_at, id) with a date filter; next_cursor is the id of
+        the last call of the page, or where the path's search window ended."""
         data = self.cleaned_data
-        calls = self.calls()
+        dated = bool(data["since"] or data["until"])
+        order = ("-created_at", "-id") if dated else ("-id",)
+        calls = self.calls(path=False, dates=not dated)
+        # The page's calls are older than `upper` and not older than `lower`, each a place in
+        # the page's order, (created_at, id), either part None. The dates, the cursor and the
+        # path's window each give one; only the tighter of two is written, so that the index
+        # reads from one point to another rather than filter what lies between.
+        upper = (start_of(data["until"] + timedelta(days=1)), None) if data["until"] else None
+        lower = (start_of(data["since"]), None) if data["since"] else None
         if data["cursor"]:
-            calls = calls.filter(id__lt=data["cursor"])
+            at = (Call.objects.filter(pk=data["cursor"]).values_list("created_at", flat=True)
+                  .first() if dated else None)
+            if dated and at is None:  # the cursor's call is gone: older by id will do
+                calls = calls.filter(id__lt=data["cursor"])
+            else:
+                upper = _tighter(upper, (at, data["cursor"]), min)
+        floor = None
+        if data["path"]:
+            # The oldest call of the window; the search is within it, the next page past it.
+            # (Its time is read also when the order is the id's: SQLite, given a bound team
+            # id, would read an index that holds just the id and the source, and sort it all.)
+            window = _between(calls, upper, lower).order_by(*order)
+            oldest = next(iter(window.values_list("id", "created_at")
+                               [PATH_WINDOW - 1:PATH_WINDOW]), None)
+            if oldest is not None:
+                floor = oldest[0]
+                lower = _tighter(lower, (oldest[1] if dated else None, floor), max)
+            calls = calls.filter(url__icontains=data["path"])
         limit = data["limit"] or DEFAULT_LIMIT
+        calls = _between(calls, upper, lower)
         if fields:
             calls = calls.only(*fields)
-        rows = list(calls.order_by("-id")[: limit + 1])
-        next_cursor = rows[limit - 1].id if len(rows) > limit else None
+        rows = list(calls.order_by(*order)[: limit + 1])
+        next_cursor = rows[limit - 1].id if len(rows) > limit else floor
         return rows[:limit], next_cursor
 
-    def calls(self):
-        """The calls the valid filters keep (cursor and limit aside), unordered."""
+    def calls(self, path=True, dates=True):
+        """The calls the valid filters keep (cursor and limit aside; path=False, dates=False:
+        those filters too), unordered."""
         data = self.cleaned_data
         calls = Call.objects.all()
         teams = access.team_ids(self.user)
@@ -97,21 +140,52 @@ class CallFilter(forms.Form):
             calls = calls.filter(status_class=data["status"])
         if data["user"]:
             calls = calls.filter(username=data["user"])
-        if data["since"]:
+        if data["since"] and dates:
             calls = calls.filter(created_at__gte=start_of(data["since"]))
-        if data["until"]:
+        if data["until"] and dates:
             calls = calls.filter(created_at__lt=start_of(data["until"] + timedelta(days=1)))
-        if data["path"]:
+        if data["path"] and path:
             calls = calls.filter(url__icontains=data["path"])
         if data["streamed"] is not None:
             calls = calls.filter(streamed=data["streamed"])
         if data["run"]:
             calls = calls.filter(run_id=data["run"])
         elif data["source"] == "":
-            calls = calls.exclude(source__in=BACKGROUND_SOURCES)
+            calls = calls.filter(EVERYDAY)
         if data["source"] not in ("", "all"):
             calls = calls.filter(source=data["source"])
         return calls
+
+
+def _tighter(one, other, pick):
+    """Of two places in the page's order (created_at, id), the earlier (pick=min) or the later
+    (max); a place without an id stands before every call of its instant."""
+    if one is None or other is None:
+        return other if one is None else one
+    return pick(one, other, key=lambda place: (place[0], place[1] or 0))
+
+
+def _between(calls, upper, lower):
+    """The calls older than `upper` and not older than `lower` (either may be None), each
+    written as a range that an index reads from that point on: a NOT around a range would be
+    a mere filter to SQLite, read to the index's end."""
+    if upper is not None:
+        at, call_id = upper
+        if at is None:
+            calls = calls.filter(id__lt=call_id)
+        elif call_id is None:
+            calls = calls.filter(created_at__lt=at)
+        else:
+            calls = calls.filter(created_at__lte=at).exclude(created_at=at, id__gte=call_id)
+    if lower is not None:
+        at, call_id = lower
+        if at is None:
+            calls = calls.filter(id__gte=call_id)
+        elif call_id is None:
+            calls = calls.filter(created_at__gte=at)
+        else:
+            calls = calls.filter(created_at__gte=at).exclude(created_at=at, id__lt=call_id)
+    return calls
 
 
 def row_type(fields):
