@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from services import access, calls, streams
-from services.api import schemas
+from services.api import call_schemas, schemas
 from services.api.core import ERRORS
 from services.errors import Refusal
 from services.history import CallFilter, error_text
@@ -47,7 +47,9 @@ def call_request(payload):
 def call_response(call, team_slug):
     # The dict is already the Call schema's shape: answering it as is skips validating it
     # again, on the call path where every fraction of a millisecond is added to the upstream's.
-    return JsonResponse(schemas.call_out(call, team_slug))
+    # UTF-8 as it is, not \uXXXX escapes: a body's text is not made up to six times larger.
+    return JsonResponse(call_schemas.call_out(call, team_slug),
+                        json_dumps_params={"ensure_ascii": False})
 
 
 STREAM_OPENAPI = {"responses": {200: {
@@ -59,7 +61,7 @@ STREAM_OPENAPI = {"responses": {200: {
 
 
 @router.post("/services/{slug:slug}/invoke",
-             response={200: schemas.CallOut, 413: schemas.ErrorOut, **ERRORS},
+             response={200: call_schemas.CallOut, 413: schemas.ErrorOut, **ERRORS},
              openapi_extra=STREAM_OPENAPI)
 def service_invoke(request, slug: str, payload: schemas.InvokeIn):
     """Send a request; 200 with the recorded call whatever the upstream answered, or with
@@ -89,8 +91,10 @@ class EventStream:
                 yield PING
                 continue
             if kind == "call":
-                data = schemas.call_out(data, self.streamed.service.team.slug)
-            yield f"event: {kind}\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n".encode()
+                data = call_schemas.call_out(data, self.streamed.service.team.slug)
+            # UTF-8 as it is (an event stream is UTF-8), not \uXXXX escapes.
+            data = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+            yield f"event: {kind}\ndata: {data}\n\n".encode()
 
     def close(self):
         self._events.close()
@@ -105,20 +109,21 @@ def event_stream(streamed):
     return response
 
 
-@router.get("/calls", response={200: schemas.CallPage, **ERRORS})
-def call_list(request, filters: Query[schemas.CallQuery]):
-    """Your teams' calls, newest first, a page at a time (pass `next` as `cursor`)."""
+@router.get("/calls", response={200: call_schemas.CallPage, **ERRORS})
+def call_list(request, filters: Query[call_schemas.CallQuery]):
+    """Your teams' calls, newest first, a page at a time (pass `next` as `cursor`), with the
+    history page's fields: a call's headers and bodies are GET /api/calls/{id}'s."""
     form = CallFilter(request.GET, user=request.user)
     if not form.is_valid():
         raise Refusal(400, error_text(form))
-    rows, next_cursor = form.page(fields=None)
+    rows, next_cursor = form.page()  # the list's columns only: no body is read
     slugs = dict(Team.objects.filter(pk__in={row.team_id for row in rows})
                  .values_list("pk", "slug")) if rows else {}
-    return JsonResponse({"items": [schemas.call_out(row, slugs[row.team_id]) for row in rows],
+    return JsonResponse({"items": [call_schemas.call_item(row, slugs[row.team_id]) for row in rows],
                          "next": None if next_cursor is None else str(next_cursor)})
 
 
-@router.get("/calls/{int:id}", response={200: schemas.CallOut, **ERRORS})
+@router.get("/calls/{int:id}", response={200: call_schemas.CallOut, **ERRORS})
 def call_get(request, id: int):
     call = access.call(request.user, id)
     return call_response(call, call.team.slug)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from services import access
-from services.api import schemas
+from services.api import call_schemas
 from services.api.core import ERRORS
 from services.errors import Refusal
 from services.history import CallFilter, batches, error_text
@@ -30,13 +30,15 @@ CSV_FIELDS = ("id", "team_id", "created_at", "service_slug", "username", "source
               "method", "url", "status", "elapsed_ms", "response_size", "response_truncated",
               "error_kind", "error", "streamed", "stopped", "ttft_ms", "tpot_ms",
               "prompt_tokens", "completion_tokens", "finish_reason", "run_id")
-# What schemas.call_out() reads.
+# What call_schemas.call_out() reads.
 JSON_FIELDS = ("id", "team_id", "service_slug", "service_name", "username", "created_at",
                "endpoint", "method", "url", "request_header_pairs", "request_body", "status",
                "elapsed_ms", "response_header_pairs", "response_body", "response_size",
                "response_declared_size", "response_truncated", "error", "error_kind", "streamed",
                "stopped", "ttft_ms", "tpot_ms", "prompt_tokens", "completion_tokens",
                "tokens_source", "finish_reason", "source", "run_id")
+# The JSON Lines export is written out in pieces of about this many bytes.
+PIECE_BYTES = 256 * 1024
 # A spreadsheet would read a cell starting with one of these as a formula: such a text cell
 # gets a leading ' (the usual defence; the JSON Lines export keeps every value as it is).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,7 +51,7 @@ EXPORT_OPENAPI = {"responses": {200: {
 }}}
 
 
-class ExportQuery(schemas.CallQuery):
+class ExportQuery(call_schemas.CallQuery):
     format: str = "jsonl"
 
 
@@ -94,10 +96,22 @@ def _csv_lines(calls, slugs):
 
 
 def _json_lines(calls, slugs):
+    # The one answer that carries the bodies of many calls: a download of the history, read in
+    # batches bounded by their bodies' bytes and written out in pieces of about PIECE_BYTES (a
+    # longer line alone), so that the server holds at most one batch and one call's line
+    # however long the history.
     encode = DjangoJSONEncoder(ensure_ascii=False).encode
+    piece, size = [], 0
     for batch in batches(calls, JSON_FIELDS):
-        yield "".join(encode(schemas.call_out(call, slugs[call.team_id])) + "\n"
-                      for call in batch).encode()
+        for call in batch:
+            line = (encode(call_schemas.call_out(call, slugs[call.team_id])) + "\n").encode()
+            if piece and size + len(line) > PIECE_BYTES:
+                yield b"".join(piece)
+                piece, size = [], 0
+            piece.append(line)
+            size += len(line)
+    if piece:
+        yield b"".join(piece)
 
 
 @router.get("/calls/export", response={200: None, **ERRORS}, openapi_extra=EXPORT_OPENAPI)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from services import access, calls, saved
-from services.api import schemas
+from services.api import call_schemas, schemas
 from services.api.calls import body_of, call_response
 from services.api.core import ERRORS
 from services.errors import Refusal
@@ -90,8 +90,8 @@ def saved_delete(request, id: int):
     return Status(204, None)
 
 
-@router.post("/requests/{int:id}/invoke", response={200: schemas.CallOut, 413: schemas.ErrorOut,
-                                                      **ERRORS})
+@router.post("/requests/{int:id}/invoke",
+             response={200: call_schemas.CallOut, 413: schemas.ErrorOut, **ERRORS})
 def saved_invoke(request, id: int):
     """Send the saved request as it is; 400 while it holds a redacted value."""
     kept = access.saved_request(request.user, id)

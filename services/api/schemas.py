@@ -184,65 +184,6 @@ class SnippetQuery(Schema):
     token: str = Field("env", description=SNIPPET_TOKEN_MODES)
 
 
-class CallOut(Schema):
-    id: int
-    team: str
-    service: str
-    service_name: str
-    user: str
-    created_at: datetime
-    endpoint: str
-    method: str
-    url: str
-    request_headers: dict[str, str]
-    request_body: str | None = Field(description="null when the bytes are not UTF-8.")
-    request_body_base64: str
-    status: int | None
-    elapsed_ms: float
-    response_headers: dict[str, str]
-    response_body: str | None = Field(description="null when the bytes are not UTF-8.")
-    response_body_base64: str
-    response_size: int
-    response_declared_size: int | None
-    response_truncated: bool
-    error: str | None
-    # The kind of failure, when error is set: dns, refused, timeout, tls, connection, broken,
-    # stopped.
-    error_kind: str | None
-    streamed: bool
-    stopped: bool
-    ttft_ms: float | None = Field(description="Time to first token (docs/api.md, Streaming).")
-    tpot_ms: float | None = Field(description="Time per output token after the first.")
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    tokens_source: Literal["usage", "chunks"] | None
-    finish_reason: str | None
-    source: str = Field(description="portal, gateway, run or probe: how the call came.")
-    run: int | None = Field(None, description="The capacity run or compare it was part of.")
-
-
-class CallPage(Schema):
-    items: list[CallOut]
-    next: str | None = Field(description="Pass as cursor for the next page; null at the end.")
-
-
-class CallQuery(Schema):
-    """Checked by services.history.CallFilter, as on the history page."""
-
-    service: str | None = None
-    status: str | None = Field(None, description="2xx, 3xx, 4xx, 5xx or failed")
-    user: str | None = None
-    since: str | None = Field(None, description="YYYY-MM-DD")
-    until: str | None = Field(None, description="YYYY-MM-DD")
-    path: str | None = None
-    streamed: str | None = Field(None, description="true or false")
-    source: str | None = Field(None, description="all, portal, gateway, run, probe (default: "
-                                                 "all but run and probe)")
-    run: str | None = None
-    cursor: str | None = None
-    limit: str | None = Field(None, description="1-200, default 50")
-
-
 def describe(error):
     """One sentence for one of pydantic's errors, naming the field."""
     location = [str(part) for part in error["loc"][1:]]
@@ -281,31 +222,6 @@ def service_out(service):
 
 def probe_out(probe):
     return {name: getattr(probe, name) for name in probes.FIELDS}
-
-
-def call_out(call, team_slug):
-    # BinaryField gives bytes on SQLite and memoryview on PostgreSQL.
-    request_body, response_body = bytes(call.request_body), bytes(call.response_body)
-    return {
-        "id": call.id, "team": team_slug, "service": call.service_slug,
-        "service_name": call.service_name, "user": call.username,
-        "created_at": call.created_at.astimezone(UTC), "endpoint": call.endpoint,
-        "method": call.method, "url": call.url, "request_headers": call.request_headers,
-        "request_body": _text(request_body),
-        "request_body_base64": base64.b64encode(request_body).decode(),
-        "status": call.status, "elapsed_ms": call.elapsed_ms,
-        "response_headers": call.response_headers, "response_body": _text(response_body),
-        "response_body_base64": base64.b64encode(response_body).decode(),
-        "response_size": call.response_size,
-        "response_declared_size": call.response_declared_size,
-        "response_truncated": call.response_truncated, "error": call.error or None,
-        "error_kind": call.error_kind or None,
-        "streamed": call.streamed, "stopped": call.stopped, "ttft_ms": call.ttft_ms,
-        "tpot_ms": call.tpot_ms, "prompt_tokens": call.prompt_tokens,
-        "completion_tokens": call.completion_tokens,
-        "tokens_source": call.tokens_source or None, "finish_reason": call.finish_reason or None,
-        "source": call.source, "run": call.run_id,
-    }
 
 
 def _text(data):
