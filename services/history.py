@@ -77,6 +77,8 @@ class CallFilter(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # After page(): the window's size when a path search stopped at it, else None.
+        self.window_ended = None
 
     def clean(self):
         data = super().clean()
@@ -124,6 +126,8 @@ class CallFilter(forms.Form):
             calls = calls.only(*fields)
         rows = list(calls.order_by(*order)[: limit + 1])
         next_cursor = rows[limit - 1].id if len(rows) > limit else floor
+        # The page is short because the path's search stopped at the window, not at the end.
+        self.window_ended = PATH_WINDOW if len(rows) <= limit and floor is not None else None
         return rows[:limit], next_cursor
 
     def calls(self, path=True, dates=True):

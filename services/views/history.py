@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from services import access, calls, metrics
 from services.errors import Refusal
-from services.history import DEFAULT_LIMIT, PATH_WINDOW, CallFilter, error_text
+from services.history import CallFilter, error_text
 from services.views.builder import builder_url, json_text
 from services.views.snippet_panel import snippet_panel_for_call
 
@@ -35,12 +35,9 @@ def export_links(query):
 
 def call_list(request):
     filters = CallFilter(request.GET, user=request.user)
-    rows, next_cursor, older_url, window_ended = [], None, None, False
+    rows, next_cursor, older_url = [], None, None
     if filters.is_valid():
         rows, next_cursor = filters.page()
-        # A path is searched a window at a time: a short page may still have older calls.
-        window_ended = bool(filters.cleaned_data["path"] and next_cursor and len(rows) < (
-            filters.cleaned_data["limit"] or DEFAULT_LIMIT))
     for row in rows:  # from the columns the page read already: no query per row
         row.tokens_per_s = metrics.Figures(tpot_ms=row.tpot_ms).tokens_per_s
     if next_cursor:
@@ -55,7 +52,8 @@ def call_list(request):
         newest_url = f"?{params.urlencode()}"
     return render(request, "services/history/call_list.html", {
         "filters": filters, "calls": rows, "older_url": older_url, "newest_url": newest_url,
-        "path_window": PATH_WINDOW if window_ended else None,
+        # A path is searched a window at a time: a short page may still have older calls.
+        "path_window": filters.window_ended,
         "run_id": filters.cleaned_data["run"] if filters.is_valid() else None,
         "filter_error": "" if filters.is_valid() else error_text(filters),
         "export_links": export_links(request.GET) if filters.is_valid() else [],
