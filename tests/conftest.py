@@ -15,15 +15,14 @@ from pytest_django.live_server_helper import LiveServer
 import emulator as eas_emulator
 from services.models import Membership, Role, Team
 from tests.helpers import (
-    RQ,
     OutsideConnection,
-    Worker,
     is_loopback,
     make_call,
     make_service,
     make_superuser,
     make_user,
 )
+from tests.processes import RQ, Worker
 
 # The connection guard: every test talks to this machine only (the emulator, the live server,
 # servers of its own on loopback). Any other connect() of this process is refused before it

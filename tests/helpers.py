@@ -3,7 +3,8 @@ the people's and the service's values, building users, services and calls, loggi
 or a browser in, the JSON API's request helpers, the endpoint tables, ports and processes, and
 what the connection guard of tests/conftest.py decides with.
 
-Test modules import from here, never from each other nor from a conftest.py."""
+Test modules import from here (and from tests/processes.py, the processes a test starts on its
+test database), never from each other nor from a conftest.py."""
 
 import _socket
 import contextlib
@@ -12,11 +13,9 @@ import ipaddress
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -349,77 +348,6 @@ def wait_for_port(port, process, deadline=60):
                 raise
             time.sleep(0.1)
 
-
-
-RQ = settings.EASPORTAL_TASKS_BACKEND == "rq"
-
-
-def on_test_database(*args, stdout=subprocess.DEVNULL):
-    """A manage.py command in a process of its own, working on this test's database (a test
-    that uses it needs transaction=True, so that what it wrote is there to be read)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-           "EASPORTAL_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"])}
-    return subprocess.Popen([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
-                            stdout=stdout, stderr=subprocess.STDOUT)
-
-
-def descendants(pid):
-    """The processes under pid, children first, read from /proc."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as stat:
-                # pid (comm) state ppid ...: comm may hold spaces and parentheses.
-                parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found.extend(children)
-        frontier = children
-    return found
-
-
-class Worker:
-    """A real worker process (`manage.py run_worker`, which `make run` starts, or another
-    long-running command) on the suite's test database, with the configured tasks backend: the
-    database by default, Redis when CI sets EASPORTAL_TASKS_BACKEND=rq. The `worker` fixture
-    (tests/conftest.py) starts them."""
-
-    def __init__(self, *command):
-        # A file, not a pipe: a pipe nobody reads would block a worker that logs much.
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the object)
-        self.process = on_test_database(
-            *(command or ("run_worker", "--interval", "0.1", "--no-startup-delay",
-                          "--no-reload")), stdout=self.log)
-
-    def kill(self):
-        """Kills the worker as an outage would, with every process it started (RQ runs each
-        job in a child of its own process group): no signal it can answer."""
-        for pid in [*descendants(self.process.pid), self.process.pid]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def terminate(self):
-        """Tells it to stop as `make run` does when it ends (RQ's worker waits for its job on
-        the first signal and gives it up on a second one a second later)."""
-        self.process.send_signal(signal.SIGTERM)
-        if RQ:
-            time.sleep(1.2)
-            self.process.send_signal(signal.SIGTERM)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=15)
-        self.kill()
-
-    def output(self):
-        """What it printed, once stopped."""
-        self.stop()
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
 
 
 # The connection guard (tests/conftest.py): a test connects to this machine only.

@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from services import probes
 from services.models import Probe
-from tests.helpers import log_in, on_test_database
+from tests.helpers import log_in
+from tests.processes import on_test_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

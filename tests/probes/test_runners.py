@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from services.models import Probe
-from tests.helpers import Worker
+from tests.processes import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SERVICES = 40

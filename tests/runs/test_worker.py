@@ -9,7 +9,8 @@ import pytest
 
 from services.models import Run
 from services.runs import state
-from tests.helpers import RQ, logged_in, send
+from tests.helpers import logged_in, send
+from tests.processes import RQ
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
