@@ -3,7 +3,6 @@ maintainer's POST with the session's CSRF header, or a personal key, never to a 
 
 import json
 
-import pytest
 from django.test import Client
 
 from services import keys, snippets
@@ -25,15 +24,6 @@ def expected(call_or_request, lang="curl", mode="env", token=None, service=None)
     else:
         request = snippets.from_request(service, call_or_request)
     return snippets.render(request, lang, mode, token=token)
-
-
-def unavailable_target(request):
-    """A target that cannot express the request, and why."""
-    for target in snippets.NAMES:
-        reason = snippets.unavailable_reason(request, target)
-        if reason:
-            return target, reason
-    pytest.fail("every target can express the request")
 
 
 # The real token only by POST: a link, an image or a form of another site makes a maintainer's
