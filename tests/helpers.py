@@ -26,6 +26,7 @@ from django.db import connection
 from django.test import Client
 from playwright.sync_api import expect
 
+from services import snippets
 from services.calls import REDACTED
 from services.models import Call, Service
 from services.net.endpoints import HostPolicy, parse_endpoint
@@ -298,6 +299,20 @@ def predict_client(endpoint, service_name, token, custom_url=""):
 
 ECHO_BODY = {"path": "/echo", "method": "PUT", "headers": {"Content-Type": "text/plain"},
              "body": "hello"}
+
+
+SNIPPET_TEXT = "text/plain; charset=utf-8"
+
+
+def expected_snippet(call_or_request, lang="curl", mode="env", token=None, service=None):
+    """The snippet the API should answer: of a call in history, or (with service) of a
+    request not sent, rendered as the snippets package renders it."""
+
+    if service is None:
+        request = snippets.from_call(call_or_request)
+    else:
+        request = snippets.from_request(service, call_or_request)
+    return snippets.render(request, lang, mode, token=token)
 
 
 def snippet_of(client, call, **query):

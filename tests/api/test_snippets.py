@@ -23,16 +23,12 @@ from tests.helpers import (
     post_snippet,
     snippet_of,
 )
-
-TEXT = "text/plain; charset=utf-8"
-
-
-def expected(call_or_request, lang="curl", mode="env", token=None, service=None):
-    if service is None:
-        request = snippets.from_call(call_or_request)
-    else:
-        request = snippets.from_request(service, call_or_request)
-    return snippets.render(request, lang, mode, token=token)
+from tests.helpers import (
+    SNIPPET_TEXT as TEXT,
+)
+from tests.helpers import (
+    expected_snippet as expected,
+)
 
 
 def unavailable_target(request):

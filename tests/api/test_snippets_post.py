@@ -5,7 +5,7 @@ import json
 
 from django.test import Client
 
-from services import keys, snippets
+from services import keys
 from services.models import AuditEvent
 from tests.helpers import (
     JSON,
@@ -14,17 +14,12 @@ from tests.helpers import (
     logged_in,
     send,
 )
-
-TEXT = "text/plain; charset=utf-8"
-
-
-def expected(call_or_request, lang="curl", mode="env", token=None, service=None):
-    if service is None:
-        request = snippets.from_call(call_or_request)
-    else:
-        request = snippets.from_request(service, call_or_request)
-    return snippets.render(request, lang, mode, token=token)
-
+from tests.helpers import (
+    SNIPPET_TEXT as TEXT,
+)
+from tests.helpers import (
+    expected_snippet as expected,
+)
 
 # The real token only by POST: a link, an image or a form of another site makes a maintainer's
 # browser send a GET, or a POST without the X-CSRFToken header; neither may export it or
