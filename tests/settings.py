@@ -5,10 +5,14 @@ every variable it depends on is set here. DATABASE_URL passes through: .ci/run s
 the same suite on PostgreSQL.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 _scratch = tempfile.mkdtemp(prefix="easportal-tests-")
+# Each run (and each process a test starts) leaves nothing behind in /tmp.
+atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 os.environ.update({
     "EASPORTAL_ENV_FILE": "",
     "DEBUG": "0",
