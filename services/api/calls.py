@@ -52,11 +52,21 @@ def call_response(call, team_slug):
                         json_dumps_params={"ensure_ascii": False})
 
 
+# The event stream's schema describes one event, as OpenAPI tools read it before 3.2's
+# itemSchema: a stream is a sequence of events, not one string.
+STREAM_EVENT = {
+    "type": "object",
+    "description": "One event: head once, data for each piece of the answer, call last "
+                   "(docs/api.md, Streaming); its data is JSON.",
+    "properties": {"event": {"type": "string", "enum": ["head", "data", "call"]},
+                   "data": {"type": "string", "contentMediaType": "application/json"}},
+    "required": ["event", "data"],
+}
 STREAM_OPENAPI = {"responses": {200: {
     "description": "The recorded call; with \"stream\": true, text/event-stream: the events "
                    "head, data (one per piece of the answer, as it arrives) and call.",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallOut"}},
-                "text/event-stream": {"schema": {"type": "string"}}},
+                "text/event-stream": {"schema": STREAM_EVENT}},
 }}}
 
 

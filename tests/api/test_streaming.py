@@ -298,3 +298,17 @@ def test_a_stream_that_breaks_midway_is_recorded_with_what_arrived(chat, bob):
     assert b'"content": "You ' in body_of(events) and b"[DONE]" not in body_of(events)
     assert response_bytes(call) == body_of(events)
     assert call["completion_tokens"] == 2 and call["tokens_source"] == "chunks"
+
+
+def test_the_openapi_document_describes_each_event_as_sent(chat, bob):
+    # Found by the API's fuzzing (tests/fuzz/): the document called the stream one string, so
+    # every event it sends broke the schema a client reads events against.
+    client = logged_in(bob)
+    answers = client.get("/api/openapi.json").json()["paths"][
+        "/api/services/{slug}/invoke"]["post"]["responses"]["200"]["content"]
+    event = answers["text/event-stream"]["schema"]
+    assert event["type"] == "object" and set(event["required"]) == {"event", "data"}
+    kinds = event["properties"]["event"]["enum"]
+    sent = read_events(invoke(client, chat.slug, body=json.dumps(CHAT)))
+    assert [kind for kind, _data in sent if kind not in kinds] == []
+    assert {kind for kind, _data in sent} == set(kinds)
