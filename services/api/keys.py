@@ -44,7 +44,7 @@ def key_out(key):
             "expires_at": _utc(key.expires_at)}
 
 
-@router.get("/keys", response=list[KeyOut])
+@router.get("/keys", response={200: list[KeyOut], **ERRORS})
 def key_list(request):
     """Your keys that are not revoked, newest first."""
     mine = ApiKey.objects.filter(user_id=request.user.pk, revoked_at__isnull=True)

@@ -38,7 +38,7 @@ def _save(service, probe):
             probes.save(probe)
 
 
-@router.get("/services", response=list[schemas.ServiceOut])
+@router.get("/services", response={200: list[schemas.ServiceOut], **ERRORS})
 def service_list(request):
     services = access.services(request.user).select_related("team", "probe")
     return [schemas.service_out(service) for service in services]

@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from ninja import Field, Router, Schema
 
 from services import status
+from services.api.core import ERRORS
 
 router = Router(tags=["status"])
 
@@ -19,7 +20,7 @@ class StatusOut(Schema):
     last_error: str | None
 
 
-@router.get("/status", response=list[StatusOut])
+@router.get("/status", response={200: list[StatusOut], **ERRORS})
 def status_board(request):
     """Your teams' services, by team and name, with their probe's state and figures."""
     return JsonResponse([row.as_json() for row in status.board(request.user)], safe=False)

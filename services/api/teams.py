@@ -13,7 +13,7 @@ from services.models import Role, Team
 router = Router(tags=["teams"])
 
 
-@router.get("/teams", response=list[schemas.TeamOut])
+@router.get("/teams", response={200: list[schemas.TeamOut], **ERRORS})
 def team_list(request):
     """Your teams with your role (superusers: every team, as maintainer)."""
     return [schemas.team_out(team, role) for team, role in access.teams_with_roles(request.user)]

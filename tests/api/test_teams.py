@@ -260,6 +260,17 @@ def test_the_openapi_document_lists_every_route(alice):
     assert "token" not in response.json()["components"]["schemas"]["ServiceOut"]["properties"]
 
 
+def test_every_operation_of_the_document_declares_its_401(alice):
+    # Found by the API's fuzzing (tests/fuzz/): the four lists (teams, services, keys, status)
+    # declared only their 200, though logged out they answer 401 like every route.
+    paths = logged_in(alice).get("/api/openapi.json").json()["paths"]
+    undeclared = [f"{method.upper()} {path}" for path, methods in paths.items()
+                  for method, operation in methods.items() if "401" not in operation["responses"]]
+    assert undeclared == []
+    for url in ("/api/teams", "/api/services", "/api/keys", "/api/status"):
+        assert Client().get(url).status_code == 401
+
+
 def test_the_docs_page_is_served_from_our_static_files(alice):
     response = logged_in(alice).get("/api/docs")
     assert response.status_code == 200
