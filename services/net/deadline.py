@@ -77,8 +77,13 @@ class Watchdog:
             if self._pid != os.getpid():  # first use in this (possibly forked) process
                 self._pid, self._due = os.getpid(), []
                 threading.Thread(target=self._run, name="call-deadlines", daemon=True).start()
+            # The thread is woken only when this deadline comes before every other one: it
+            # already waits for an earlier time, which is the usual case (the calls in flight,
+            # or the finished ones not yet cleared, began earlier with the same timeout), and
+            # waking it for nothing costs the call a thread switch.
+            if not self._due or when < self._due[0][0]:
+                self._wake.notify()
             heapq.heappush(self._due, (when, next(self._sequence), deadline))
-            self._wake.notify()
 
     def _run(self) -> None:
         while True:
