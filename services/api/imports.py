@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema
 
 from services import access, curl
 from services.api import schemas
+from services.api.core import ERRORS
 from services.errors import Refusal
 
 router = Router(tags=["import"])
@@ -56,8 +57,7 @@ def _translated(message):
     return _(message.template) % message.params
 
 
-@router.post("/import/curl", response={200: CurlImportOut, 400: schemas.ErrorOut,
-                                       401: schemas.ErrorOut}, exclude_unset=True)
+@router.post("/import/curl", response={200: CurlImportOut, **ERRORS}, exclude_unset=True)
 def curl_import(request, payload: CurlImportIn):
     """The request a curl command sends (method, URL, headers in curl's order, body) and your
     service whose public or VPC endpoint the URL starts with, with the path after it; notes
