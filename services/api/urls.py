@@ -58,18 +58,25 @@ for area in (teams, services, calls, export, snippets, key_routes, saved, import
     api.add_router("", area.router)
 
 
-def _signed_in(request):
-    """A logged-in session, or a personal key that opens (counted like any request)."""
+def _refused(request):
+    """None for a logged-in session or a personal key that opens (counted like any request);
+    otherwise the answer: 401, or the key's own refusal when it opens but may not be used now
+    (429 past its rate, with Retry-After)."""
     if request.user.is_authenticated:
-        return True
+        return None
     scheme, _space, credential = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    try:
-        request.user = keys.authenticate(credential.strip())
-    except Refusal:
-        return False
-    return True
+    if scheme.lower() == "bearer":
+        try:
+            request.user = keys.authenticate(credential.strip())
+        except Refusal as refusal:
+            if refusal.status != 401:
+                response = json_error(refusal.status, refusal.message, **refusal.extra)
+                for name, value in refusal.headers.items():
+                    response[name] = value
+                return response
+        else:
+            return None
+    return json_error(401, LOGGED_OUT)
 
 
 def _api_view(view):
@@ -80,8 +87,9 @@ def _api_view(view):
         except Http404:  # ninja's view of /api/ itself
             response = json_error(404, _("Not found: the API's routes are listed at "
                                          "/api/docs."))
-        if response.status_code in (404, 405) and not _signed_in(request):
-            return json_error(401, LOGGED_OUT)
+        refused = _refused(request) if response.status_code in (404, 405) else None
+        if refused is not None:
+            return refused
         if response.status_code == 405 and not response["Content-Type"].startswith(
                 "application/json"):
             allowed = response["Allow"]
@@ -96,8 +104,9 @@ def _api_view(view):
 
 @csrf_exempt
 def _unknown_route(request):
-    if not _signed_in(request):
-        return json_error(401, LOGGED_OUT)
+    refused = _refused(request)
+    if refused is not None:
+        return refused
     return json_error(404, _("Not found: the API's routes are listed at /api/docs."))
 
 
