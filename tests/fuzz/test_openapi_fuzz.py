@@ -8,8 +8,8 @@ documented content type and headers, a body of the documented shape.
 Bounded for CI: EXAMPLES generated requests per operation (CALL_EXAMPLES for the call routes),
 drawn from a fixed seed (the same requests on every run), and schemathesis's coverage phase,
 whose cases the document alone decides; no deadline (a slow machine is not a failure), no
-example database. Logged out, a few requests per operation show that each answers the 401 its
-document gives.
+example database. Logged out, and with a personal key past its rate, a few requests per
+operation show that each answers the 401, or the 429, that its document gives.
 
 WSGI, not a live server: schemathesis calls the portal's WSGI application (easportal/wsgi.py,
 what gunicorn serves) in this process, on the test's own database connection. So each example
@@ -20,8 +20,10 @@ data committed, and then it would drift from one example to the next.
 """
 
 import json
+from contextlib import contextmanager
 from types import SimpleNamespace
 
+import hypothesis
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -30,9 +32,9 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import RequestFactory
 from django.urls import resolve
 from django.utils.crypto import get_random_string
-from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from services import keys
 from tests.helpers import ECHO_BODY, logged_in, send
 
 EXAMPLES = 50
@@ -95,8 +97,9 @@ def fuzzing(examples, call_examples, coverage):
 
 schema = schemathesis.openapi.from_dict(served_document(),
                                         config=fuzzing(EXAMPLES, CALL_EXAMPLES, True))
-# Logged out, whatever the request, the answer is a 401: a few examples show it.
-logged_out = schemathesis.openapi.from_dict(served_document(), config=fuzzing(3, 3, False))
+# For the answers that do not depend on the request (logged out, 401; a key past its rate, 429),
+# a few examples per operation.
+briefly = schemathesis.openapi.from_dict(served_document(), config=fuzzing(3, 3, False))
 
 
 @pytest.fixture
@@ -156,20 +159,45 @@ def real(value, ids):
     return ids.get(value, value) if type(value) is int else value
 
 
-# The world is made once per operation, not per example: each example's changes are rolled back.
+# The world is made once per operation, not per example: each example runs rolled_back.
+ONE_WORLD = hypothesis.settings(
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+
+
+@contextmanager
+def rolled_back():
+    """Every example starts from the same world: its changes are undone after it."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
 @schema.parametrize()
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@ONE_WORLD
 def test_the_api_keeps_its_contract(case, world, app, browser):
     case.path_parameters, case.query, case.body = (
         real(part, world) for part in (case.path_parameters, case.query, case.body))
-    with transaction.atomic():  # every example starts from the same world
+    with rolled_back():
         case.call_and_validate(app=app, **browser)
-        transaction.set_rollback(True)
 
 
-@logged_out.parametrize()
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@briefly.parametrize()
+@ONE_WORLD
 def test_logged_out_every_route_answers_a_documented_401(case, world, app):
-    with transaction.atomic():
+    with rolled_back():
         assert case.call_and_validate(app=app).status_code == 401
-        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def spent_key(alice, settings):
+    """A key of alice's past its rate: with a limit of 0, every request is one too many."""
+    settings.EASPORTAL_KEY_RATE_PER_MIN = 0
+    return keys.make(alice, "spent", None)[1]
+
+
+@briefly.parametrize()
+@ONE_WORLD
+def test_a_key_past_its_rate_gets_a_documented_429(case, world, spent_key, app):
+    with rolled_back():
+        headers = {"Authorization": f"Bearer {spent_key}"}
+        assert case.call_and_validate(app=app, headers=headers).status_code == 429
