@@ -15,3 +15,6 @@ urlpatterns = [
     path("gw/<slug:slug>/<path:rest>", gateway.gateway, name="gateway_path"),
     path("", include("services.urls")),
 ]
+
+# Any error nothing answered: 503 while the database cannot be reached, else the 500 page.
+handler500 = "services.middleware.server_error"

@@ -2,20 +2,23 @@
 decrypt the token, validate, send, record, return the Call. The data flow is one way: view or
 API -> here -> services/net/ and services/tokens.py -> a Call row (docs/architecture.md)."""
 
+import logging
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connections, router
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from services import access, inflight, metrics, tokens
 from services.compiled import CompiledInsert
-from services.errors import Refusal
+from services.errors import DATABASE_ERRORS, Refusal, unavailable
 from services.models import Call, Service, host_policy
 from services.net import client, join, redact, stream
 from services.net.deadline import Deadline
@@ -26,6 +29,11 @@ SECRET_HEADER_WORDS = ("token", "key", "secret", "auth")
 DEFAULT_HEADERS = {"Content-Type": "application/json"}
 MAX_PATH_CHARS = 2000
 _INSERT_CALL = CompiledInsert(Call)
+# A call that was sent keeps its record across a database restart or failover: while the
+# connection is lost, its INSERT is tried again this often, for up to this long.
+RECORD_RETRY_S = 0.25
+RECORD_PATIENCE_S = 10.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -235,8 +243,36 @@ def record(user: Any, service: Service, kind: str, path: str,
 
 
 def insert_call(**values: Any) -> Call:
-    """Call.objects.create(**values), with its INSERT compiled once (services/compiled.py)."""
-    return _INSERT_CALL.create(**values)
+    """Call.objects.create(**values), with its INSERT compiled once (services/compiled.py).
+
+    The call was sent, so its record must outlive a database that went away meanwhile: while
+    the connection is lost, the INSERT is tried again on a new one every RECORD_RETRY_S, for up
+    to RECORD_PATIENCE_S; past that, the call is logged (without its bodies) and the caller
+    told, with a 503, that it was sent but not recorded. An error on a connection that still
+    works (SQLite's "database is locked" after its timeout, a constraint) is raised at once, as
+    is one inside a transaction, which a new connection could not carry on."""
+    values = {"created_at": timezone.now(), **values}  # when it happened, not when written
+    give_up = time.monotonic() + RECORD_PATIENCE_S
+    while True:
+        try:
+            return _INSERT_CALL.create(**values)
+        except DATABASE_ERRORS as exc:
+            connection = connections[router.db_for_write(Call)]
+            if connection.in_atomic_block or connection.is_usable():
+                raise
+            if time.monotonic() >= give_up:
+                log.error("Call not recorded, the database was unreachable for %s s: source=%s "
+                          "user=%s service=%s %s %s status=%s error=%s elapsed_ms=%s: %s",
+                          RECORD_PATIENCE_S, *(values.get(name) for name in (
+                              "source", "username", "service_slug", "method", "url", "status",
+                              "error", "elapsed_ms")), str(exc).strip())
+                raise unavailable(_(
+                    "The call was sent, but the portal could not record it: its database could "
+                    "not be reached for %(seconds)s s. The server's log has the call.")
+                    % {"seconds": int(RECORD_PATIENCE_S)}) from exc
+            with suppress(*DATABASE_ERRORS):
+                connection.close()
+            time.sleep(RECORD_RETRY_S)
 
 
 def content_type(headers: dict[str, str]) -> str:

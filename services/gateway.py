@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
 from services import access, calls, inflight, keys
-from services.errors import Refusal
+from services.errors import DATABASE_ERRORS, Refusal, database_unreachable
 from services.models import Call, Service, host_policy
 from services.net import client, stream
 from services.net.deadline import Deadline
@@ -50,6 +50,8 @@ def gateway(request: Any, slug: str, rest: str = "") -> HttpResponse | Streaming
         return _forward(request, user, slug)
     except Refusal as refusal:
         return portal_error(refusal)
+    except DATABASE_ERRORS as exc:
+        return portal_error(database_unreachable(request, exc))
 
 
 def portal_error(refusal: Refusal) -> JsonResponse:

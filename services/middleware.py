@@ -1,11 +1,25 @@
-"""Pages answer a services.errors.Refusal the way the API does, with its status and message:
-404 and 403 with their pages, anything else with the 400 page."""
+"""How pages answer what a view did not: a services.errors.Refusal the way the API does, with its
+status and message (404 and 403 with their pages, 503 with the page of a database that cannot
+be reached, anything else with the 400 page), and any other error through server_error.
 
+server_error is the project's handler500 (easportal/urls.py): Django calls it for every error
+that nothing answered, wherever it was raised, a middleware's process_view included (the session
+lookup that LoginRequiredMiddleware makes never reaches a process_exception). A database that
+cannot be reached (services.errors.DATABASE_ERRORS) is not a bug: 503 with a sentence a person
+understands and Retry-After, JSON {"detail"} under /api/ and /gw/; anything else is the 500
+page. Neither reads the database: both are rendered without the request's context, whose
+processors would look up the user."""
+
+import sys
+
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
-from services.errors import Refusal
+from services.errors import DATABASE_ERRORS, Refusal, database_unreachable
 
 TEMPLATES = {403: "403.html", 404: "404.html"}
+JSON_PATHS = ("/api/", "/gw/")
 
 
 class RefusalMiddleware:
@@ -18,6 +32,31 @@ class RefusalMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, Refusal):
             return None
+        if exception.status == 503:
+            return unavailable_answer(request, exception)
         template = TEMPLATES.get(exception.status, "400.html")
         return render(request, template, {"detail": str(exception.message)},
                       status=exception.status)
+
+
+def server_error(request):
+    """handler500: 503 while the database cannot be reached, else the 500 page."""
+    exception = sys.exc_info()[1]
+    if not isinstance(exception, DATABASE_ERRORS):
+        return HttpResponseServerError(loader.render_to_string("500.html"))
+    response = unavailable_answer(request, database_unreachable(request, exception))
+    # Logged in one line: Django would log the traceback too, for every request of an outage.
+    response._has_been_logged = True
+    return response
+
+
+def unavailable_answer(request, refusal):
+    """A 503 Refusal as the answer: JSON for the API and the gateway, else a page."""
+    if request.path.startswith(JSON_PATHS):
+        response = JsonResponse({"detail": str(refusal.message)}, status=503)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html", {"detail": refusal.message}),
+                                status=503)
+    for name, value in refusal.headers.items():
+        response[name] = value
+    return response

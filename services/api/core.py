@@ -23,7 +23,7 @@ from ninja.utils import check_csrf
 
 from services import keys
 from services.api import schemas
-from services.errors import Refusal
+from services.errors import DATABASE_ERRORS, Refusal, database_unreachable
 from services.net.limits import GATEWAY_BODY_LIMIT
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,12 @@ def install_error_handlers(api):
     @api.exception_handler(MultiPartParserError)
     def malformed(request, exc):
         return error(request, 400, _("The request could not be read: send one JSON object."))
+
+    def database_unavailable(request, exc):
+        return refused(request, database_unreachable(request, exc))
+
+    for database_error in DATABASE_ERRORS:
+        api.add_exception_handler(database_error, database_unavailable)
 
     @api.exception_handler(Exception)
     def bug(request, exc):
