@@ -20,7 +20,9 @@ os.environ.update({
     "EASPORTAL_TOKEN_KEYS": "dGVzdHMtb25seS1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
     # Loopback is allowed explicitly, as `make run` does, for the local emulator.
     "EASPORTAL_ALLOWED_ENDPOINT_HOSTS": "*.pai-eas.aliyuncs.com,127.0.0.1,localhost",
-    "STATIC_ROOT": os.path.join(_scratch, "static"),
+    # A process a test starts (tests/processes.py) serves the static files its suite collected.
+    "STATIC_ROOT": (os.environ.get("EASPORTAL_TEST_STATIC_ROOT")
+                    or os.path.join(_scratch, "static")),
 })
 
 from easportal.settings import *  # noqa: E402, F403
