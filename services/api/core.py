@@ -32,8 +32,9 @@ LOGGED_OUT = gettext_lazy(
     "Log in first: send Authorization: Bearer <your personal key>, or use the session of the "
     "login page, /accounts/login/.")
 # The error answers each route declares in the OpenAPI document; 429 is a personal key past its
-# rate (any route) or, on the call routes, too many calls in flight.
-ERRORS = {status: schemas.ErrorOut for status in (400, 401, 403, 404, 409, 429)}
+# rate (any route) or, on the call routes, too many calls in flight; 503 the portal's database
+# out of reach (any route, with Retry-After).
+ERRORS = {status: schemas.ErrorOut for status in (400, 401, 403, 404, 409, 429, 503)}
 
 
 class PersonalKey(HttpBearer):
