@@ -63,9 +63,8 @@ from services import keys
 print(keys.make(user, "bench", None)[1], mine.pk, other.pk, user.pk)
 """
 
-# ROWS calls, one a second, ids in time order: 80% in the bench user's team, ten services,
-# twenty users (one of them the bench user), four paths, and statuses 2xx 80%, 4xx 15%, 5xx 3%,
-# failed 2%.
+# ROWS calls, one a second, ids in time order: 80% in the bench user's team, ten services, twenty
+# users (one the bench user), four paths, statuses 2xx 80%, 4xx 15%, 5xx 3%, failed 2%.
 COLUMNS = ("team_id, service_slug, service_name, user_id, username, created_at, endpoint, method, "
            "path, url, request_header_pairs, request_body, status, status_class, elapsed_ms, "
            "response_header_pairs, response_body, response_size, response_truncated, error, "
@@ -230,12 +229,10 @@ class Target:
         # cookies (measured here), which a direct call without cookies does not, and which is
         # not the portal's. The portal receives the same request either way.
         # Each kind of client takes turns over CLIENTS connections: a kept-alive connection stays
-        # with the gunicorn worker that accepted it, and one connection alone would measure
-        # whichever worker it happened to reach (they differed by up to 0.6 ms here).
+        # with the gunicorn worker that accepted it (single ones differed by up to 0.6 ms here).
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
-        self.browsers = [client({"Cookie": cookie,
-                                 "X-CSRFToken": self.session.headers["X-CSRFToken"]})
-                         for _ in range(CLIENTS)]
+        csrf = self.session.headers["X-CSRFToken"]
+        self.browsers = [client({"Cookie": cookie, "X-CSRFToken": csrf}) for _ in range(CLIENTS)]
         # A script's way in: the API with a personal key, no session.
         self.keyed = [client({"Authorization": f"Bearer {key}"}) for _ in range(CLIENTS)]
         self.invoke_url = f"{self.portal.url}/api/services/echo/invoke"
@@ -251,8 +248,7 @@ CLIENTS = 4
 
 def client(headers):
     """A client that sends these headers with every request (and keeps no cookie jar)."""
-    session = requests.Session()
-    session.headers.update(headers)
+    (session := requests.Session()).headers.update(headers)
     return session
 
 
