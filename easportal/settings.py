@@ -171,7 +171,8 @@ MIDDLEWARE = [
     # Pages answer services.errors.Refusal with its status and message, as the API does.
     "services.middleware.RefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the header built once.
+    "services.middleware.ContentSecurityPolicy",
     # Axes must come last: it turns a locked-out login into its own response.
     "axes.middleware.AxesMiddleware",
 ]

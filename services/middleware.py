@@ -1,6 +1,8 @@
-"""How pages answer what a view did not: a services.errors.Refusal the way the API does, with its
-status and message (404 and 403 with their pages, 503 with the page of a database that cannot
-be reached, anything else with the 400 page), and any other error through server_error.
+"""The portal's middleware. ContentSecurityPolicy: django-csp's, with the header built once.
+RefusalMiddleware and server_error: how pages answer what a view did not, a
+services.errors.Refusal the way the API does, with its status and message (404 and 403 with
+their pages, 503 with the page of a database that cannot be reached, anything else with the
+400 page), and any other error through server_error.
 
 server_error is the project's handler500 (easportal/urls.py): Django calls it for every error
 that nothing answered, wherever it was raised, a middleware's process_view included (the session
@@ -11,7 +13,12 @@ page. Neither reads the database: both are rendered without the request's contex
 processors would look up the user."""
 
 import sys
+from functools import cached_property
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -60,3 +67,29 @@ def unavailable_answer(request, refusal):
     for name, value in refusal.headers.items():
         response[name] = value
     return response
+
+
+class ContentSecurityPolicy(CSPMiddleware):
+    """django-csp's middleware with the policy's header built once per process rather than for
+    every answer (about 0.15 ms of a call's time on this machine): the portal's policy
+    (CONTENT_SECURITY_POLICY) uses no nonce and no view changes it. An answer that did either
+    (a view decorated with csp_update, say) still gets django-csp's own handling."""
+
+    @cached_property
+    def headers(self):
+        return [(header, policy) for header, policy in (
+            (HEADER, build_policy()), (HEADER_REPORT_ONLY, build_policy(report_only=True)))
+            if policy]
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+                name.startswith("_csp_") for name in vars(response)):
+            return super().process_response(request, response)
+        if response.status_code in (404, 500) and settings.DEBUG:
+            return response  # Django's debug pages, as django-csp leaves them
+        for header, policy in self.headers:
+            if header not in response:
+                response[header] = policy
+        # As django-csp: asking for a nonce once the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response

@@ -7,12 +7,17 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from csp.exceptions import CSPNonceError
+from csp.middleware import CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from services.errors import Refusal
+from services.middleware import ContentSecurityPolicy
 from services.views import services as service_views
 from tests.helpers import BASE_DIR, manage
 
@@ -80,6 +85,29 @@ def test_pages_carry_a_content_security_policy(db):
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_the_policy_built_once_is_django_csps_and_a_view_can_still_change_it(db):
+    # services.middleware.ContentSecurityPolicy keeps the header; django-csp would build this.
+    assert (Client().get(reverse("login"))["Content-Security-Policy"]
+            == build_policy() != "")
+    assert Client().get("/api/teams")["Content-Security-Policy"] == build_policy()
+
+    def changes_it(request):
+        response = HttpResponse()
+        response._csp_update = {"img-src": ["https://example.com"]}
+        return response
+
+    policies = [middleware(changes_it)(RequestFactory().get("/"))["Content-Security-Policy"]
+                for middleware in (ContentSecurityPolicy, CSPMiddleware)]
+    assert "img-src 'self' data: https://example.com" in policies[0]
+    assert policies[0] == policies[1]
+    # Asked for after the header is written, a nonce is an error, as with django-csp.
+    plain = RequestFactory().get("/")
+    middleware = ContentSecurityPolicy(lambda request: HttpResponse())
+    middleware(plain)
+    with pytest.raises(CSPNonceError):
+        str(plain.csp_nonce)
 
 
 def test_templates_have_no_inline_script_or_style():
