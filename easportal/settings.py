@@ -216,10 +216,10 @@ _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 600)
 # next request each server thread serves on it fails (up to workers x threads of them after
 # every restart) and only then is it replaced. Checked, Django finds it dead at that request's
 # first query and opens a new one: nothing fails once the database is back
-# (tests/load/test_database_restart.py). The price: one SELECT 1 at the first query of a request
-# on a connection kept from an earlier one (none on a new connection, none for a request without
-# queries; SQLite's check costs nothing), 0.014 ms on this machine's PostgreSQL, lost in the
-# noise of a 2-4 ms request through gunicorn (README.md, "Production").
+# (tests/load/test_database_restart.py). The price, on PostgreSQL: a look at the connection's
+# socket at the first query of a request (easportal/postgres/), and Django's SELECT 1 only when
+# the server has sent something, as it does when it ends the session; SQLite's check costs
+# nothing.
 _db["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", True)
 if _db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_PREPARED_STATEMENTS",
                                                                    True):
@@ -242,6 +242,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # after this many seconds, and the request with a 503, instead of holding its server thread
     # for the system's TCP timeout (minutes). ?connect_timeout= in DATABASE_URL overrides it.
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that costs no round trip (easportal/postgres/).
+    _db["ENGINE"] = "easportal.postgres"
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside a writer; immediate transactions plus a busy timeout make
     # concurrent writers wait their turn instead of failing with "database is locked".
