@@ -1,4 +1,5 @@
-"""The one way out: every outbound call goes through send(), the only user of requests.
+"""The one way out: every outbound call goes through send(); with transport.py, the only
+user of requests.
 
 What it guarantees, whoever calls it:
 - the host is resolved once, every address is checked against the host policy, and the
@@ -13,20 +14,16 @@ What it guarantees, whoever calls it:
 
 import re
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3 import connection as urllib3_connection
-from urllib3 import connectionpool
 
-from services.net import endpoints
+from services.net import endpoints, transport
 from services.net.deadline import Deadline
 from services.net.errors import CallError, EndpointError, Refused, gettext_noop
 from services.net.limits import GATEWAY_BODY_LIMIT
@@ -135,71 +132,6 @@ def resolve(url: str, policy: endpoints.HostPolicy,
     return endpoint, addresses[0]
 
 
-_current = threading.local()
-
-
-def _watched(connection: urllib3_connection.HTTPConnection) -> None:
-    # Hands the connection a request goes out on to that call's deadline.
-    deadline = getattr(_current, "deadline", None)
-    if deadline is not None:
-        deadline.connection = connection
-
-
-def _sent() -> None:
-    # The request is on the wire: a thread waiting to do its own work may (stream.Relay).
-    deadline = getattr(_current, "deadline", None)
-    if deadline is not None:
-        deadline.sent.set()
-
-
-class _HTTPConnection(urllib3_connection.HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watched(self)
-        super().request(*args, **kwargs)
-        _sent()
-
-
-class _HTTPSConnection(urllib3_connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watched(self)
-        super().request(*args, **kwargs)
-        _sent()
-
-
-class _HTTPPool(connectionpool.HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(connectionpool.HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the address resolve() checked, keeping the host name for TLS."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-    def build_connection_pool_key_attributes(
-            self, request: requests.PreparedRequest, verify: bool | str,
-            cert: Any = None) -> tuple[Any, Any]:
-        host_params, pool_kwargs = cast(
-            tuple[dict[str, Any], dict[str, Any]],
-            super().build_connection_pool_key_attributes(request, verify, cert))
-        pinned = request.pinned_address  # type: ignore[attr-defined]
-        if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = host_params["host"]
-            pool_kwargs["assert_hostname"] = host_params["host"]
-        host_params["host"] = pinned
-        return host_params, pool_kwargs
-
-
-# One pool for the process, shared by every thread; urllib3's pools are thread-safe.
-# max_retries=0: never resend a request on our own.
-_adapter = _PinnedAdapter(pool_connections=32, pool_maxsize=32, max_retries=0)
-
-
 @dataclass
 class Opened:
     """An answer whose status and headers have arrived; its body is still on the wire."""
@@ -252,14 +184,13 @@ def open_answer(request: OutboundRequest, target: tuple[endpoints.Endpoint, str]
     # other than the default: parse_endpoint already dropped a default one).
     host = endpoint.url.split("://", 1)[1]
     headers = {**DEFAULT_HEADERS, **request.headers, "Host": host}
-    prepared = requests.Request(request.method, request.url, headers=headers,
-                                data=request.body or None).prepare()
+    prepared = transport.prepared(request.method, request.url, headers, request.body)
     prepared.pinned_address = address  # type: ignore[attr-defined]
-    _current.deadline = deadline
+    transport.current.deadline = deadline
     # The connect phase, the name lookup included, within CONNECT_TIMEOUT_S of the start.
     connect_s = min(CONNECT_TIMEOUT_S - (time.perf_counter() - started), deadline.remaining())
     try:
-        upstream = _adapter.send(
+        upstream = transport.adapter.send(
             prepared, stream=True, verify=True, proxies={},
             timeout=(max(connect_s, 0.001), deadline.remaining()),
         )
@@ -267,7 +198,7 @@ def open_answer(request: OutboundRequest, target: tuple[endpoints.Endpoint, str]
         deadline.finish()
         raise _call_error(exc, endpoint, deadline, deadline_s, started) from None
     finally:
-        _current.deadline = None
+        transport.current.deadline = None
     if deadline.expired or deadline.cancelled:
         # The watchdog cut the headers short; what http.client parsed of them is not an answer.
         upstream.raw.close()

@@ -189,7 +189,7 @@ def test_only_the_call_functions_reach_the_network():
 
 def test_only_the_client_uses_an_http_client_library():
     assert importers_of(["requests", "httpx", "urllib3", "http.client"]) == {
-        "services/net/client.py"}
+        "services/net/client.py", "services/net/transport.py"}
 
 
 def test_only_tokens_touches_the_cipher():
