@@ -11,18 +11,25 @@ them on every call (docs/architecture.md, "Serving streams"; README.md, "Speed")
 
 A thread stays only while few others do (a quarter of the worker's threads at most), so idle
 kept-alive connections never take the threads that pages, logins and streams need; the others
-wait in the poller as before. A stopping worker's threads stop waiting at once.
+wait in the poller as before. A stopping worker's threads stop waiting within POLL_S.
 """
 
-import contextlib
-import os
 import select
 import threading
+import time
 from typing import Any
 
 from gunicorn.workers import gthread
 
 STAY_S = 1.0
+POLL_S = 0.1
+
+
+def readable(sock: Any, timeout_s: float) -> bool:
+    """Whether bytes (or the peer's close) are waiting on sock, waiting up to timeout_s."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(timeout_s * 1000))
 
 
 class Worker(gthread.ThreadWorker):
@@ -31,24 +38,6 @@ class Worker(gthread.ThreadWorker):
         self._staying = 0
         self._staying_lock = threading.Lock()
         self.max_staying = max(1, self.cfg.threads // 4)
-        self._stopping = -1  # a pipe's read end, made in the worker's own process
-
-    def init_process(self) -> None:
-        # Readable once the worker stops, which wakes every waiting thread at once.
-        self._stopping, self._stop_writer = os.pipe()
-        super().init_process()
-
-    def handle_exit(self, sig: int, frame: Any) -> None:
-        super().handle_exit(sig, frame)
-        self._wake()
-
-    def handle_quit(self, sig: int, frame: Any) -> None:
-        self._wake()
-        super().handle_quit(sig, frame)
-
-    def _wake(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):
-            os.write(self._stop_writer, b"x")
 
     def handle(self, conn: Any) -> Any:
         result = super().handle(conn)
@@ -60,19 +49,17 @@ class Worker(gthread.ThreadWorker):
         return result
 
     def _wait(self, conn: Any) -> bool:
-        """Whether the connection's next request came within STAY_S, in this thread; a
-        stopping worker stops waiting at once (and answers a request that came with
-        Connection: close, as gunicorn does)."""
+        """Whether the connection's next request came within STAY_S, in this thread."""
         with self._staying_lock:
-            if self._staying >= self.max_staying or not self.alive:
+            if self._staying >= self.max_staying:
                 return False
             self._staying += 1
         try:
-            poller = select.poll()
-            poller.register(conn.sock, select.POLLIN | select.POLLPRI)
-            poller.register(self._stopping, select.POLLIN)
-            ready = poller.poll(min(STAY_S, self.cfg.keepalive) * 1000)
-            return any(fd != self._stopping for fd, _event in ready)
+            until = time.monotonic() + min(STAY_S, self.cfg.keepalive)
+            while self.alive and (left := until - time.monotonic()) > 0:
+                if readable(conn.sock, min(left, POLL_S)):
+                    return True
+            return False
         finally:
             with self._staying_lock:
                 self._staying -= 1

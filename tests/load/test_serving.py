@@ -5,7 +5,6 @@ the staying."""
 
 import contextlib
 import http.client
-import os
 import socket
 import subprocess
 import sys
@@ -91,19 +90,16 @@ def test_an_idle_connection_goes_back_to_the_poller_and_is_still_served(served):
 
 def test_a_stop_ends_the_stay_at_once():
     # Worker._wait on a real socket whose peer stays silent, the worker stopping meanwhile.
-    reader, writer = os.pipe()
-    worker = types.SimpleNamespace(
-        alive=True, cfg=types.SimpleNamespace(keepalive=2), max_staying=1, _staying=0,
-        _staying_lock=threading.Lock(), _stopping=reader, _stop_writer=writer)
+    worker = types.SimpleNamespace(alive=True, cfg=types.SimpleNamespace(keepalive=2),
+                                   max_staying=1, _staying=0, _staying_lock=threading.Lock())
     ours, peer = socket.socketpair()
     with ours, peer:
-        threading.Timer(0.1, serving.Worker._wake, (worker,)).start()
+        threading.Timer(0.1, setattr, (worker, "alive", False)).start()
         started = time.monotonic()
         assert serving.Worker._wait(worker, types.SimpleNamespace(sock=ours)) is False
-        assert time.monotonic() - started < serving.STAY_S / 2  # not at the end of the stay
+        # Within a poll of the stop, not at the end of the stay.
+        assert time.monotonic() - started < serving.STAY_S - serving.POLL_S
         assert worker._staying == 0
-        # A request that comes meanwhile is still served (gunicorn closes after it).
         peer.send(b"GET")
+        worker.alive = True
         assert serving.Worker._wait(worker, types.SimpleNamespace(sock=ours)) is True
-    os.close(reader)
-    os.close(writer)
