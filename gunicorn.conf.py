@@ -17,9 +17,7 @@ if _env_file and os.path.isfile(_env_file):
     environ.Env.read_env(_env_file)
 _postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
 
-# gunicorn's threaded worker, whose thread stays with a kept-alive connection for its next
-# request rather than hand it across threads (easportal/serving.py).
-worker_class = "easportal.serving.Worker"
+worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS", 2))
 threads = int(os.environ.get("WEB_THREADS", 40 if _postgres else 64))
 # Workers touch a file on every loop to show they are alive: in memory, not on disk.
