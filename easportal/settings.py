@@ -242,7 +242,6 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # after this many seconds, and the request with a 503, instead of holding its server thread
     # for the system's TCP timeout (minutes). ?connect_timeout= in DATABASE_URL overrides it.
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-if _db["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that costs no round trip (easportal/postgres/).
     _db["ENGINE"] = "easportal.postgres"
 if _db["ENGINE"] == "django.db.backends.sqlite3":
