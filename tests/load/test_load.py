@@ -8,8 +8,11 @@ else, and no client sees a connection error or a timeout; every 200 names a Call
 the body that was sent; there are no other rows (a 429 sends nothing); and the emulator received
 exactly the calls that have rows. EASPORTAL_LOAD_SECONDS shortens or lengthens the run."""
 
+import http.client
 import os
 import random
+import re
+import select
 import statistics
 import threading
 import time
@@ -121,9 +124,16 @@ def test_200_clients_invoking_for_30_seconds_lose_nothing():
           f"{oks[int(len(oks) * 0.95)] if oks else 0:.0f} ms), {len(refused)} 429 ({people} past "
           f"a person's limit, the others a team's; p50 {statistics.median(refused or [0]):.0f} "
           f"ms); {len(received)} received by the emulator")
-    assert results.errors == [], results.errors[:5]
+    # What gunicorn itself said past its INFO lines (a worker that timed out, was killed or
+    # died), and its boots: the first place to look when a client lost its connection.
+    gunicorn = [line for line in output.splitlines() if re.match(r"\[[^]]+\] \[\d+\] \[", line)
+                and ("[INFO]" not in line or "Booting worker" in line)]
+    assert results.errors == [], (results.errors[:5], gunicorn[-30:])
     assert results.other == [], results.other[:5]
     assert "Traceback" not in output, output[-3000:]
+    workers = int(suite_database_env().get("WEB_WORKERS", 2))
+    assert sum("Booting worker" in line for line in gunicorn) == workers, gunicorn[-30:]
+    assert not [line for line in gunicorn if "Booting worker" not in line], gunicorn[-30:]
     assert results.ok and results.refused
     rows = {pk: bytes(body).decode() for pk, body in
             Call.objects.values_list("pk", "request_body")}
@@ -131,3 +141,24 @@ def test_200_clients_invoking_for_30_seconds_lose_nothing():
     assert rows == {pk: body for pk, body, _ms in results.ok}
     assert not Call.objects.exclude(status=200).exists()
     assert len(received) == len(rows) and {record["status"] for record in received} == {200}
+
+
+def test_a_kept_alive_connection_outlasts_a_client_pause():
+    """A client that pauses between calls finds its connection open and its next request answered
+    on it: gunicorn's default (2 s) closes it underneath, and a request sent as it closes is lost
+    (a POST is not retried). The pause is longer than that default and far below ours."""
+    portal = Gunicorn(suite_database_env())
+    try:
+        client = http.client.HTTPConnection("127.0.0.1", portal.port, timeout=30)
+        client.request("GET", "/health")
+        assert client.getresponse().read() and client.sock is not None
+        sock = client.sock
+        time.sleep(3)
+        # A connection the server closed is readable (its end of file) at once.
+        assert select.select([sock], [], [], 0)[0] == []
+        client.request("GET", "/health")
+        answer = client.getresponse()
+        assert answer.status == 200 and client.sock is sock
+        client.close()
+    finally:
+        portal.stop()
