@@ -12,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 EMULATOR_TOKENS_PER_S ?= 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench chromium node
+.PHONY: run test lint bench chromium node messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "easportal needs Python 3.11 or newer; set PYTHON=python3.x" or 0)'
@@ -26,7 +26,7 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-run: $(VENV)/.run-deps
+run: $(VENV)/.run-deps messages
 	@$(BIN)/python scripts/write_env.py .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -52,7 +52,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint chromium node
+test: lint chromium node messages
 	$(BIN)/pytest
 
 # The speed targets of the issues, on SQLite and PostgreSQL; prints a table. Not part of `make test`.
@@ -69,10 +69,20 @@ define apt_install
 	fi
 endef
 
+# The translations (locale/*/LC_MESSAGES/*.po, docs/i18n.md) compiled to the .mo files that
+# Django reads; those are not kept in git. compilemessages needs gettext's msgfmt.
+messages: $(VENV)/.run-deps
+	@command -v msgfmt >/dev/null || { $(call apt_install,gettext); }
+	@# No settings needed: django-admin finds the locale folder by walking the tree.
+	@env -u DJANGO_SETTINGS_MODULE $(BIN)/django-admin compilemessages --ignore=$(VENV) \
+		--ignore=node_modules --ignore=var --verbosity 0
+
 # Node.js runs the fetch snippets in the tests.
 node:
 	@command -v node >/dev/null || { $(call apt_install,nodejs); }
 
-# Debian's Chromium, driven by Playwright: never a browser download.
+# Debian's Chromium, driven by Playwright: never a browser download; and a font with Chinese
+# characters, for the pages in Chinese and their screenshots (docs/i18n.md).
 chromium:
 	@[ -x $(CHROMIUM) ] || { $(call apt_install,chromium); }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { $(call apt_install,fonts-wqy-microhei); }

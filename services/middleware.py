@@ -1,4 +1,6 @@
 """The portal's middleware. ContentSecurityPolicy: django-csp's, with the header built once.
+Locale: Django's LocaleMiddleware (the language from the cookie the switcher sets, else
+Accept-Language), which leaves the headers of the gateway's answers as the service sent them.
 RefusalMiddleware and server_error: how pages answer what a view did not, a
 services.errors.Refusal the way the API does, with its status and message (404 and 403 with
 their pages, 503 with the page of a database that cannot be reached, anything else with the
@@ -20,6 +22,7 @@ from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.template import loader
 
@@ -27,6 +30,16 @@ from services.errors import DATABASE_ERRORS, Refusal, database_unreachable
 
 TEMPLATES = {403: "403.html", 404: "404.html"}
 JSON_PATHS = ("/api/", "/gw/")
+
+
+class Locale(LocaleMiddleware):
+    """Pages, the API's messages and the gateway's own refusals follow the person's language.
+    The gateway relays a service's answer: it gets no Content-Language or Vary of ours."""
+
+    def process_response(self, request, response):
+        if request.path_info.startswith("/gw/"):
+            return response
+        return super().process_response(request, response)
 
 
 class RefusalMiddleware:

@@ -8,6 +8,7 @@ from services.views import (
     health,
     history,
     keys,
+    language,
     runs,
     services,
     status,
@@ -17,6 +18,9 @@ from services.views import (
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="service_list"), name="home"),
     path("health", health.health, name="health"),
+    # Logging in brings back a person's language; the switcher is on every page.
+    path("accounts/login/", language.LoginView.as_view(), name="login"),
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("services/", services.service_list, name="service_list"),
     path("services/new/", services.service_create, name="service_create"),
     path("services/<slug:slug>/", services.service_detail, name="service_detail"),

@@ -19,7 +19,8 @@ def _set_token(service, token):
     try:
         service.set_token(tokens.check_token_text(token))
     except tokens.TokenInvalid as exc:
-        raise Refusal(400, f"token: {exc}") from None
+        # The field's name, as the API's other field errors name theirs, and the translated why.
+        raise Refusal(400, "token: " + str(exc)) from None
 
 
 def _probe(service, changes):

@@ -101,3 +101,19 @@ class Membership(models.Model):
     def _is_last_maintainer(self):
         maintainers = self.team.memberships.filter(role=Role.MAINTAINER)
         return self.role == Role.MAINTAINER and maintainers.count() == 1
+
+
+class Profile(models.Model):
+    """What a person chose for themselves: the language of the portal (empty: the browser's)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="profile")
+    language = models.CharField(_("language"), max_length=10, blank=True,
+                                choices=settings.LANGUAGES)
+
+    def __str__(self):
+        return f"{self.user}: {self.language or '-'}"
+
+    @classmethod
+    def language_of(cls, user):
+        return cls.objects.filter(user=user).values_list("language", flat=True).first() or ""

@@ -189,3 +189,17 @@ def test_the_key_is_not_in_the_database_file(bob):
     data = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
     assert record.key_hash.encode() in data  # we are reading the right file
     assert raw.encode() not in data
+
+
+def test_a_relayed_answer_gets_no_language_headers_and_a_refusal_follows_accept_language(
+        echo, gw):
+    """Issue 15: the portal's own words follow the caller's language; a service's answer is
+    relayed with the headers the service sent, not the portal's Content-Language and Vary."""
+    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
+    relayed = gw.post("/gw/echo/echo", b"{}", content_type="application/json", **chinese)
+    assert relayed.status_code == 200 and "Content-Language" not in relayed
+    assert "Accept-Language" not in relayed.get("Vary", "")
+    english = portal_refusal(gw.get("/gw/nowhere/v1/models"), 404)
+    detail = portal_refusal(gw.get("/gw/nowhere/v1/models", **chinese), 404)
+    assert detail != english and not any(word in detail for word in english.split() if
+                                         word.isalpha() and len(word) > 3)

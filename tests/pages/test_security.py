@@ -26,7 +26,8 @@ SAMPLE_KWARGS = {
     "slug": "acme", "username": "bob", "app_label": "services", "object_id": "1",
     "content_type_id": "1", "url": "services/", "id": "1", "rest": "v1/models",
 }
-PUBLIC = {"login": 200, "health": 200, "admin:login": 200}
+# The language switcher serves the login page too, and takes POST only (test_language.py).
+PUBLIC = {"login": 200, "health": 200, "admin:login": 200, "set_language": 405}
 # The JSON API answers a logged-out client 401 JSON instead of the login redirect; its docs
 # page is a page, and redirects like the others.
 API_REDIRECTS = {"api:openapi-view"}

@@ -1,0 +1,105 @@
+"""Issue 15: the language is the browser's (Accept-Language) until a person picks one with the
+switcher in every page's header, the login page's included; the pick is kept in a cookie and,
+for a person who is logged in, in their profile, which logging in brings back to a new browser.
+The API's messages follow the same choice (the gateway's: tests/api/test_gateway.py)."""
+
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from services.models import Profile
+from tests.helpers import logged_in
+
+COOKIE = settings.LANGUAGE_COOKIE_NAME
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9,en;q=0.8"}
+
+
+def chinese(text):
+    with translation.override("zh-hans"):
+        translated = _(text)
+    assert translated != text, f"{text!r} has no translation"
+    return translated
+
+
+def switch(client, language, next_url="/services/"):
+    return client.post(reverse("set_language"), {"language": language, "next": next_url})
+
+
+def test_the_login_page_follows_accept_language(db):
+    english = Client().get(reverse("login"))
+    page = Client().get(reverse("login"), **ZH)
+    assert '<html lang="en' in english.text and "Log in to easportal" in english.text
+    assert '<html lang="zh-hans">' in page.text
+    assert chinese("Log in to easportal") in page.text and "Log in to easportal" not in page.text
+    assert page["Content-Language"] == "zh-hans" and "Accept-Language" in page["Vary"]
+
+
+def test_the_switcher_is_on_the_login_page_and_its_choice_is_kept_in_a_cookie(db):
+    client = Client()
+    page = client.get(reverse("login"))
+    assert f'action="{reverse("set_language")}"' in page.text
+    assert 'value="zh-hans"' in page.text and "简体中文" in page.text
+    answer = switch(client, "zh-hans", reverse("login"))
+    assert answer.status_code == 302 and answer["Location"] == reverse("login")
+    cookie = answer.cookies[COOKIE]
+    assert cookie.value == "zh-hans" and cookie["max-age"] == settings.LANGUAGE_COOKIE_AGE
+    # Without Accept-Language, the cookie decides.
+    assert chinese("Log in to easportal") in client.get(reverse("login")).text
+
+
+def test_the_cookie_wins_over_accept_language(db):
+    client = Client()
+    switch(client, "en", reverse("login"))
+    assert "Log in to easportal" in client.get(reverse("login"), **ZH).text
+
+
+def test_a_person_who_switches_keeps_the_choice_in_the_profile(alice):
+    client = logged_in(alice)
+    page = client.get(reverse("service_list"))
+    assert f'action="{reverse("set_language")}"' in page.text
+    switch(client, "zh-hans")
+    assert Profile.language_of(alice) == "zh-hans"
+    assert chinese("Services") in client.get(reverse("service_list")).text
+    switch(client, "en")
+    assert Profile.language_of(alice) == "en"
+
+
+def test_logging_in_on_a_new_browser_brings_the_kept_choice_back(alice):
+    Profile.objects.create(user=alice, language="zh-hans")
+    client = Client()
+    answer = client.post(reverse("login"), {"username": "alice", "password": "pw-alice"})
+    assert answer.status_code == 302 and answer.cookies[COOKIE].value == "zh-hans"
+    assert chinese("Services") in client.get(reverse("service_list")).text
+
+
+def test_logging_in_keeps_the_login_pages_choice_for_a_person_who_had_none(alice):
+    client = Client()
+    switch(client, "zh-hans", reverse("login"))
+    answer = client.post(reverse("login"), {"username": "alice", "password": "pw-alice"})
+    assert answer.status_code == 302 and Profile.language_of(alice) == "zh-hans"
+
+
+def test_a_language_the_portal_does_not_have_changes_nothing(alice):
+    client = logged_in(alice)
+    answer = switch(client, "klingon")
+    assert answer.status_code == 302 and COOKIE not in answer.cookies
+    assert Profile.language_of(alice) == ""
+
+
+def test_switching_is_a_post(db):
+    assert Client().get(reverse("set_language") + "?language=zh-hans").status_code == 405
+
+
+def test_the_apis_messages_follow_accept_language(alice):
+    client = logged_in(alice)
+    english = client.get("/api/services/nowhere")
+    answer = client.get("/api/services/nowhere", **ZH)
+    assert english.status_code == answer.status_code == 404
+    assert english.json()["detail"] == "There is no service “nowhere”."
+    with translation.override("zh-hans"):
+        expected = _("There is no service “%(slug)s”.") % {"slug": "nowhere"}
+    assert answer.json()["detail"] == expected != english.json()["detail"]
+    assert answer["Content-Language"] == "zh-hans"
+
