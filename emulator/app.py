@@ -12,7 +12,17 @@ from collections import deque
 from urllib.parse import parse_qs, quote, unquote
 
 from emulator.config import DEMO_SERVICES, check_pace, check_services
-from emulator.replies import Refusal, Request, bad_request, phrase, reply, reply_json
+from emulator.replies import (
+    Refusal,
+    Request,
+    bad_request,
+    environment_language,
+    gateway_says,
+    language_of,
+    phrase,
+    reply,
+    reply_json,
+)
 from emulator.routes import find_route
 from emulator.watch import Watch, tracked
 
@@ -127,10 +137,11 @@ def read_body(environ, limit):
 
 
 def token_refusal(token, method, path, headers, body):
-    """Why the Authorization header does not open this service, or None."""
+    """Why the Authorization header does not open this service (a key of GATEWAY_WORDS), or
+    None."""
     value = headers.get("Authorization", "")
     if not value:
-        return "Authorization failed: send the service token in the Authorization header."
+        return "auth_missing"
     expected = token.encode()
     scheme, _, credential = value.partition(" ")
     credential = credential.strip().encode("latin-1")
@@ -139,19 +150,19 @@ def token_refusal(token, method, path, headers, body):
     if scheme.lower() == "bearer" and hmac.compare_digest(credential, expected):
         return None
     if scheme != "EAS":
-        return "Authorization failed: the token is wrong."
+        return "auth_wrong"
     md5, date = headers.get("Content-Md5"), headers.get("Date")
     if not md5 or not date:
-        return "Authorization failed: an EAS-signed request needs Content-MD5 and Date headers."
+        return "auth_md5_date"
     # The same five lines the SDK signs, stripped as it strips them; header values are
     # latin-1 in WSGI, so encoding them back gives the bytes on the wire.
     signed = "\n".join([method, md5, headers.get("Content-Type", ""), date, path]).strip()
     digest = hmac.new(expected, signed.encode("latin-1"), hashlib.sha1).digest()
     if not hmac.compare_digest(base64.b64encode(digest), credential):
-        return "Authorization failed: the EAS signature does not match this request and token."
+        return "auth_signature"
     body_md5 = hashlib.md5(body, usedforsecurity=False).hexdigest().encode()
     if not hmac.compare_digest(body_md5, md5.strip().lower().encode("latin-1")):
-        return "Authorization failed: Content-MD5 is not the hex MD5 of the body."
+        return "auth_md5"
     return None
 
 
@@ -163,6 +174,7 @@ class Emulator:
         self.limit = limit
         self.received = Received(keep)
         self.tokens_per_s = check_pace(tokens_per_s)
+        self.language = environment_language()
 
     def clear(self):
         self.received.clear()
@@ -209,30 +221,27 @@ class Emulator:
 
     def handle(self, environ, record, watch):
         method, path = record["method"], record["path"]
+        language = language_of(environ.get("HTTP_ACCEPT_LANGUAGE"), self.language)
         name, _, rest = path.removeprefix(PREFIX).partition("/")
         if not path.startswith(PREFIX) or not name:
-            return reply(404, f"Not Found: {path} is not a service address; services are "
-                              "served under /api/predict/<service>.\n")
+            return reply(404, gateway_says(language, "not_service_address", path=path))
         service = self.services.get(unquote(name))
         if service is None:
-            return reply(404, f"Not Found: there is no service named {unquote(name)!r} on "
-                              "this gateway.\n")
+            return reply(404, gateway_says(language, "no_service", name=unquote(name)))
         body = read_body(environ, self.limit)
         if body is None:
-            return reply(413, f"Request body too large: the gateway accepts at most "
-                              f"{self.limit} bytes.\n")
+            return reply(413, gateway_says(language, "too_large", limit=self.limit))
         record["body"] = body
         problem = token_refusal(service["token"], method, path, record["headers"], body)
         if problem:
-            return reply(401, problem + "\n")
+            return reply(401, gateway_says(language, problem))
         route = "/" + rest if rest or path.endswith("/") else ""
         handler, methods = find_route(unquote(route))
         if handler is None:
-            return reply(404, f"Not Found: no interface at {path}; the endpoint is a base "
-                              "address; check the interface path.\n")
+            return reply(404, gateway_says(language, "no_interface", path=path))
         if methods and method not in methods:
-            return reply(405, f"Method Not Allowed: {route or '/'} answers "
-                              f"{', '.join(sorted(methods))}.\n",
+            return reply(405, gateway_says(language, "method", route=route or "/",
+                                           methods=", ".join(sorted(methods))),
                          headers=[("Allow", ", ".join(sorted(methods)))])
         request = Request(method, path, record["query"], record["headers"], body, service,
                           record["client_port"], watch=watch, tokens_per_s=self.tokens_per_s)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
+from http import HTTPStatus
 
 import pytest
 from django.template.base import Lexer, TokenType
@@ -264,3 +265,36 @@ PYTHON = sorted(path for folder in ("services", "easportal")
 @pytest.mark.parametrize("path", PYTHON, ids=lambda path: str(path.relative_to(BASE_DIR)))
 def test_python_hands_people_translated_texts(path):
     assert bare_texts(path.read_text()) == []
+
+
+# The scripts show only texts that the page hands them (json_script, translated by the server):
+# no string literal in static/js/ reads like a label or a sentence (a capitalised word and
+# another, or words ending a sentence). HTTP's reason phrases (the status line is protocol),
+# the highlighter's keywords and an error only the console shows are not interface.
+JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`]*)`')
+NOT_INTERFACE = {status.phrase for status in HTTPStatus} | {
+    "Content Too Large", "Unprocessable Content",  # RFC 9110's names for 413 and 422
+    "uPlot did not load"}
+INTERFACE_LIKE = re.compile(r"[A-Z][a-z]+ [A-Za-z]|.* [a-z]{2,}[.!?…]")
+
+
+def interface_texts(source):
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    source = re.sub(r"(?m)^\s*//.*$|\s//\s.*$", "", source)
+    return [text for match in JS_STRING.finditer(source)
+            for text in [next(group for group in match.groups() if group is not None)]
+            if INTERFACE_LIKE.match(text) and text not in NOT_INTERFACE
+            and not text.startswith("False None True")]
+
+
+def test_the_script_reader_finds_interface_text():
+    source = ('// a "Quoted comment" here\nimport { x } from "./util.js";\n'
+              'el.textContent = "Saved it.";\nel.title = `Copy the snippet`;\nel.id = "new-key";'
+              'q("tr.saved-row td"); s = "Not Found"; e.textContent = "it is saved now.";')
+    assert interface_texts(source) == ["Saved it.", "Copy the snippet", "it is saved now."]
+
+
+@pytest.mark.parametrize("path", sorted((BASE_DIR / "static" / "js").glob("*.js")),
+                         ids=lambda path: path.name)
+def test_scripts_write_no_interface_text(path):
+    assert interface_texts(path.read_text()) == []

@@ -5,6 +5,8 @@ import sys
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tests.helpers import BASE_DIR, manage
 
@@ -20,6 +22,27 @@ def test_create_admin_prints_a_generated_password_once(db):
     call_command("create_admin", stdout=again)
     assert again.getvalue() == ""
     assert get_user_model().objects.count() == 1
+
+
+def test_commands_print_in_the_shells_language(db, monkeypatch, settings):
+    """Issue 15: a Chinese shell (LANG=zh_CN.UTF-8) reads the commands' output in Chinese; the
+    language is the command's only, not the process's afterwards."""
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    out = io.StringIO()
+    call_command("create_admin", stdout=out)
+    password = out.getvalue().split("：", 1)[1].split()[0]
+    assert "admin" in out.getvalue() and "password" not in out.getvalue()
+    assert get_user_model().objects.get(username="admin").check_password(password)
+    settings.EASPORTAL_HISTORY_DAYS = 0
+    pruned = io.StringIO()
+    call_command("prune_calls", stdout=pruned)
+    with translation.override("zh-hans"):
+        expected = gettext("History retention is off (0 days): nothing deleted.")
+    assert pruned.getvalue().strip() == expected != "History retention is off (0 days): " \
+        "nothing deleted."
+    assert translation.get_language() != "zh-hans"
 
 
 def test_create_admin_does_nothing_when_a_user_exists(alice):

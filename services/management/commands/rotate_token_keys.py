@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from services import tokens
+from services.management.language import in_the_shells_language
 from services.models import Service
 
 
@@ -10,6 +12,7 @@ class Command(BaseCommand):
         "Afterwards the other keys can be removed."
     )
 
+    @in_the_shells_language
     def handle(self, *args, **options):
         unreadable = []
         rotated = 0
@@ -31,10 +34,10 @@ class Command(BaseCommand):
                     "token_encrypted", flat=True).first()
                 if ciphertext is None:  # deleted meanwhile
                     break
-        self.stdout.write(f"Re-encrypted {rotated} token(s) with the first key.")
+        self.stdout.write(_("Re-encrypted %(count)s token(s) with the first key.")
+                          % {"count": rotated})
         if unreadable:
-            raise CommandError(
-                f"{len(unreadable)} token(s) could not be decrypted with any configured key and "
-                f"were left as they were: {', '.join(unreadable)}. Keep the old key until a "
-                "maintainer re-enters them."
-            )
+            raise CommandError(_(
+                "%(count)s token(s) could not be decrypted with any configured key and were left "
+                "as they were: %(services)s. Keep the old key until a maintainer re-enters them."
+            ) % {"count": len(unreadable), "services": ", ".join(unreadable)})

@@ -6,8 +6,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from services import probes
+from services.management.language import in_the_shells_language
 from services.models import Membership, Role, Service, Team
 
 
@@ -44,6 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--emulator-port", type=int,
                             help="where eas_emulator listens; default: EMULATOR_PORT, else 8001")
 
+    @in_the_shells_language
     def handle(self, *args, emulator_port, **options):
         try:
             port = int(emulator_port or os.environ.get("EMULATOR_PORT") or 8001)
@@ -52,7 +55,7 @@ class Command(BaseCommand):
         demo = demo_services()
         created = 0
         with transaction.atomic():
-            team, _ = Team.objects.update_or_create(slug="demo", defaults={"name": "Demo"})
+            team, _created = Team.objects.update_or_create(slug="demo", defaults={"name": "Demo"})
             for name, entry in demo.items():
                 service = Service.objects.filter(slug=name).first() or Service(slug=name)
                 if service.pk and service.team_id != team.pk:
@@ -70,9 +73,10 @@ class Command(BaseCommand):
             for user in get_user_model().objects.filter(is_superuser=True):
                 Membership.objects.update_or_create(team=team, user=user,
                                                     defaults={"role": Role.MAINTAINER})
-        self.stdout.write(f"Demo team: {created} service(s) created, "
-                          f"{len(demo) - created} updated, calling the emulator on "
-                          f"http://127.0.0.1:{port}.")
+        self.stdout.write(_("Demo team: %(created)s service(s) created, %(updated)s updated, "
+                            "calling the emulator on %(url)s.")
+                          % {"created": created, "updated": len(demo) - created,
+                             "url": f"http://127.0.0.1:{port}"})
 
     def fill(self, service, team, name, entry, port):
         kind, title, path, body = demo_defaults(entry["kind"], entry["model"])
