@@ -64,6 +64,11 @@ def english_words(page, data=()):
             if word not in SAME_IN_EVERY_LANGUAGE]
 
 
+def no_english(page, data):
+    found = english_words(page, data)
+    assert found == [], f"English on {page.url}: {found}"
+
+
 def screenshot(page, name, tmp_path):
     folder = Path(os.environ.get("EASPORTAL_SCREENSHOTS") or tmp_path)
     if not folder.is_absolute():
@@ -96,19 +101,16 @@ def test_a_chinese_browser_walks_the_main_flows_in_chinese(
     # Log in: the login page is Chinese, its switcher included.
     page.goto(f"{url}/accounts/login/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "pw-alice")
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{url}/services/")
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
 
     # Register a service: the form, then the service's page.
     page.goto(f"{url}/services/new/")
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     page.fill("input[name=name]", "Demo Chat")
     page.fill("input[name=slug]", "demo-chat")
     page.select_option("select[name=kind]", "llm")
@@ -118,41 +120,34 @@ def test_a_chinese_browser_walks_the_main_flows_in_chinese(
     page.fill("input[name=default_path]", "/v1/chat/completions")
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{url}/services/demo-chat/")
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
 
     # Build and send a request, then one with a wrong path: the 404 hint.
     page.goto(f"{url}/services/demo-chat/builder/")
     expect(page.locator("#full-url")).to_be_visible()
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     with page.expect_response(re.compile(r"/invoke$")):
         page.click("#send")
     expect(page.locator("#response-status")).to_have_text("200 OK")
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     page.fill("#path", "/v2/chat/completions")
     with page.expect_response(re.compile(r"/invoke$")):
         page.click("#send")
     hint = page.locator("#response [data-hint='404']")
     expect(hint).to_be_visible()
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     screenshot(page, "builder-zh.png", tmp_path)
 
     # The history, and a call's page with its snippets.
     page.goto(f"{url}/calls/")
     expect(page.locator("tr.call-row")).to_have_count(2)
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     screenshot(page, "history-zh.png", tmp_path)
     page.locator("tr.call-row a[href^='/calls/']").last.click()
     expect(page.locator("#snippet-body")).to_be_visible()
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     page.click("#snippet-tab-python")
     expect(page.locator("#snippet-tab-python")).to_have_attribute("aria-selected", "true")
     assert "import requests" in page.locator("#snippet-body code").text_content()
-    found = english_words(page, data)
-    assert found == [], found
+    no_english(page, data)
     screenshot(page, "call-zh.png", tmp_path)
