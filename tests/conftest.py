@@ -14,9 +14,8 @@ from pytest_django.live_server_helper import LiveServer
 
 import emulator as eas_emulator
 from services.models import Membership, Role, Team
+from tests.guard import OutsideConnection, is_loopback
 from tests.helpers import (
-    OutsideConnection,
-    is_loopback,
     make_call,
     make_service,
     make_superuser,

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.helpers import OutsideConnection, is_loopback
+from tests.guard import OutsideConnection, is_loopback
 
 TEST_NET = ("192.0.2.1", 80)  # TEST-NET-1, documentation only (RFC 5737)
 
