@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -109,7 +109,7 @@ def saved_rows(user, service, can_maintain):
         rows.append(format_html(
             SAVED_ROW, pk=pk, name=kept.name, description=description, method=kept.method,
             path=kept.path or "/", by=kept.created_by_name,
-            when=timezone.localtime(kept.updated_at).strftime("%Y-%m-%d %H:%M"),
+            when=dateformat.format(timezone.localtime(kept.updated_at), _("Y-m-d H:i")),
             actions=mark_safe(actions.replace(hole, pk)), delete=delete))
     return {"count": len(listed), "rows": mark_safe("".join(rows))}
 

@@ -6,7 +6,7 @@ The API's messages follow the same choice (the gateway's: tests/api/test_gateway
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from services.models import Profile
@@ -103,3 +103,14 @@ def test_the_apis_messages_follow_accept_language(alice):
     assert answer.json()["detail"] == expected != english.json()["detail"]
     assert answer["Content-Language"] == "zh-hans"
 
+
+
+def test_dates_are_written_for_the_language(call, alice):
+    """The history's dates: 2026-12-02 15:04:05 in English, 2026年12月2日 15:04:05 in Chinese."""
+    when = timezone.localtime(call.created_at)
+    client = logged_in(alice)
+    english = client.get(reverse("call_list")).text
+    chinese_page = client.get(reverse("call_list"), **ZH).text
+    assert when.strftime("%Y-%m-%d %H:%M:%S") in english
+    written = f"{when.year}年{when.month}月{when.day}日 {when.strftime('%H:%M:%S')}"
+    assert written in chinese_page and when.strftime("%Y-%m-%d %H:%M:%S") not in chinese_page
