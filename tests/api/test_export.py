@@ -123,6 +123,27 @@ def test_the_export_is_redacted_as_stored(service, bob):
     assert line["response_body"] == "中文 answer"
 
 
+def test_a_real_calls_token_stays_out_of_the_export(echo, bob, emulator_received):
+    """A call really sent with the token in its path, a header and its body (the emulator echoes
+    them back): the export holds the call, redacted in every part, and never the token."""
+    token = echo.read_token()
+    response = send(logged_in(bob), "post", "/api/services/echo/invoke", {
+        "path": f"/echo?key={token}", "headers": {"X-Copy": f"see {token}"},
+        "body": json.dumps({"pasted": token})})
+    assert response.status_code == 200, response.content
+    assert token in emulator_received[0]["body"].decode()  # it was sent as given
+    client = logged_in(bob)
+    for fmt in ("csv", "jsonl"):
+        _response, content = exported(client, format=fmt)
+        assert token.encode() not in content
+        assert b"[redacted]" in content
+    [line] = json_lines(client)
+    assert line["id"] == response.json()["id"]
+    assert line["request_headers"]["X-Copy"] == "see [redacted]"
+    assert line["request_body"] == '{"pasted": "[redacted]"}'
+    assert line["url"].endswith("/echo?key=[redacted]")
+
+
 @pytest.mark.django_db
 def test_many_calls_in_many_batches_come_once_each_newest_first(service, bob, monkeypatch):
     calls = [make_call(service, bob, request_body=b"x" * (n * 10)) for n in range(23)]

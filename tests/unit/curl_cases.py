@@ -230,6 +230,9 @@ REFUSED = [
     ("config", "curl -K curl.cfg http://h/p",
      "curl's -K changes the request in a way the import does not understand: remove it, or "
      "build the request in the builder."),
+    ("config-long", "curl --config curl.cfg http://h/p",
+     "curl's --config changes the request in a way the import does not understand: remove it, "
+     "or build the request in the builder."),
     ("upload-file", "curl --upload-file x.bin http://h/p",
      "curl's --upload-file changes the request in a way the import does not understand: "
      "remove it, or build the request in the builder."),
