@@ -16,6 +16,8 @@ route below; a service's kind only says how the portal seeds it.
     POST /v1/rerank             {"query", "documents", "top_n"?}: word-overlap scores
     ANY  /echo, /echo/...       what arrived, as JSON (raw path and query kept)
     ANY  /slow?seconds=N        answers after N seconds (at most 120)
+    ANY  /flaky?every=K&key=X   503 on every K-th request of key X (counted per process), else
+                                200: a known share of errors
 
 Fault routes, for testing an HTTP client (limits, decompression, deadlines, redirects):
 

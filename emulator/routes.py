@@ -1,9 +1,11 @@
 """The emulator's routes: the model routes (emulator.openai), a string processor, /echo, /slow,
-and the fault routes for testing an HTTP client. emulator.app hands each request that passed
-the gateway's checks to find_route(); a handler takes a Request (emulator.replies) and returns
-(status, headers, body iterable). See docs/emulator.md for what each route answers."""
+/flaky (a share of errors, for a client's error rate) and the fault routes for testing an HTTP
+client. emulator.app hands each request that passed the gateway's checks to find_route(); a
+handler takes a Request (emulator.replies) and returns (status, headers, body iterable). See
+docs/emulator.md for what each route answers."""
 
 import base64
+import threading
 import time
 import zlib
 from urllib.parse import quote
@@ -14,6 +16,12 @@ from emulator.watch import Broken
 
 MAX_SECONDS = 120.0
 TRICKLE_GAP = 0.2
+MAX_FLAKY_KEY = 64
+
+# /flaky's counts in this process: {key: requests received}, under the lock (waitress answers
+# many requests at once).
+flaky_counts = {}
+flaky_lock = threading.Lock()
 
 
 def process(request):
@@ -47,6 +55,22 @@ def status(request, code):
     if code in (204, 304):  # these may not carry a body
         return code, [], []
     return reply_json(code, {"status": code, "reason": phrase(code)})
+
+
+def flaky(request):
+    """503 (with Retry-After: 1) on every `every`-th request of a key, 200 otherwise."""
+    every = request.number("every", 10, 1 << 31, int)
+    if every < 1:
+        raise bad_request(f"every must be 1 or more, not {every}.")
+    key = request.param("key", "")
+    if len(key) > MAX_FLAKY_KEY:
+        raise bad_request(f"key may be at most {MAX_FLAKY_KEY} characters.")
+    with flaky_lock:
+        count = flaky_counts[key] = flaky_counts.get(key, 0) + 1
+    if count % every == 0:
+        return reply_json(503, {"status": 503, "reason": phrase(503), "request": count,
+                                "every": every}, headers=[("Retry-After", "1")])
+    return reply_json(200, {"request": count, "every": every})
 
 
 def large(request):
@@ -126,6 +150,7 @@ ROUTES = {
     "/v1/rerank": (rerank, {"POST"}),
     "/echo": (echo, None),
     "/slow": (slow, None),
+    "/flaky": (flaky, None),
     "/large": (large, None),
     "/gzip": (gzip_zeros, None),
     "/trickle": (trickle, None),
