@@ -40,8 +40,9 @@ class Run(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
-    # Written by the worker at every progress step: a running run whose heartbeat is old has
-    # lost its worker (services/runs/control.py).
+    # Written by the worker at every progress step, and by a compare before each request (then
+    # ahead, to the request's deadline): a running run whose heartbeat is old has lost its
+    # worker (services/runs/state.py).
     heartbeat_at = models.DateTimeField(null=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     # Why it stopped or failed, in the user's words; empty when it ran to its end.

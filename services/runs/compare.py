@@ -1,10 +1,15 @@
 """Compare: one request sent to 2 to 4 targets (a service's public and VPC endpoints, or several
 services of one team), `rounds` times each, in turn (A, B, A, B, ...), so that a change of
 conditions over time falls on every target alike. Every request is a Call (source "run") of a
-Run of kind "compare", which keeps the answer's summary for its page."""
+Run of kind "compare", which keeps the answer's summary for its page.
+
+A compare runs in the request that asked for it, for up to a minute and a round, so it beats a
+heartbeat before each request, as a run's worker does: one whose heartbeat is older than
+state.STALE_S is taken for dead (services/runs/state.py)."""
 
 import dataclasses
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -63,6 +68,7 @@ def compare(user: Any, targets: list[tuple[str, str | None]],
                                                            "seconds": MAX_SECONDS}
                 break
             for index, ready in enumerate(readies):
+                _beat(run, ready, sent)
                 sent[index].append(_send(user, ready, run))
     finally:
         run.result = {**_result(readies, sent), "rounds": len(sent[0]), "reason": run.reason}
@@ -73,6 +79,14 @@ def compare(user: Any, targets: list[tuple[str, str | None]],
         run.latency_ms = summary([call.elapsed_ms for calls_ in sent for call in calls_])
         run.save()
     return run
+
+
+def _beat(run: Run, ready: calls.Ready, sent: list[list[Any]]) -> None:
+    """The heartbeat before a request, with the requests sent so far. One request may last its
+    service's whole deadline, far longer than state.STALE_S, so the beat holds until then."""
+    Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(
+        heartbeat_at=timezone.now() + timedelta(seconds=ready.service.timeout_s),
+        sent=sum(len(made) for made in sent))
 
 
 @sensitive_variables()

@@ -102,3 +102,28 @@ def test_no_round_starts_after_the_compares_time(both, alice, upstream, monkeypa
     assert answer["rounds"] == 1 and "1 of 10 rounds" in answer["reason"]
     assert [len(target["calls"]) for target in answer["targets"]] == [1, 1]
     assert len(upstream.app.received) == 2
+
+
+def test_a_compare_longer_than_a_heartbeat_is_not_taken_for_a_dead_one(both, alice, upstream,
+                                                                        monkeypatch):
+    from services import calls
+    from services.runs import state
+
+    # Each request takes longer than a run may go without a heartbeat.
+    monkeypatch.setattr(state, "STALE_S", 0.05)
+    client, seen = logged_in(alice), []
+    send_ready = calls.send_ready
+
+    def send_then_look(*args, **kwargs):
+        answer = send_ready(*args, **kwargs)
+        seen.append(client.get(f"/api/runs/{Run.objects.get().pk}").json()["state"])
+        return answer
+
+    monkeypatch.setattr(calls, "send_ready", send_then_look)
+    answer = compare(client, [{"service": "slow", "endpoint": "public"},
+                              {"service": "slow", "endpoint": "vpc"}],
+                     request={"path": "/slow?seconds=0.1", "method": "GET"}, rounds=2).json()
+    # What a viewer saw while it ran: running, not failed.
+    assert seen == ["running"] * 4
+    run = Run.objects.get()
+    assert (run.state, run.reason, answer["rounds"]) == ("done", "", 2)
