@@ -102,6 +102,10 @@ def test_the_team_filter_is_404_to_outsiders_and_403_to_members(log, acme, charl
     assert response.status_code == 403
     assert "Only maintainers of the team “acme”" in detail(response)
     assert logged_in(charlie).get("/api/audit/export?team=acme").status_code == 403
+    # Nor does the unfiltered list give them: a member of Acme who maintains Globex reads
+    # Globex's events only, in the list and in its export.
+    assert targets(listed(charlie)) == [("service.deleted", "gx")]
+    assert [row[6] for row in exported(charlie)[1:]] == ["gx"]
 
 
 def test_the_team_filter_keeps_that_teams_events(log, alice, root):
