@@ -165,6 +165,11 @@ def _page_texts(run):
         "differsFromFirst": _("Differences from %(target)s (− its lines, + this target's):"),
         "tooLong": _("The bodies are too long to diff line by line; the lines are compared "
                      "in place."),
+        "statusDiffers": _("Another status than %(target)s's (%(status)s)."),
+        "noStatus": _("no answer"),
+        "headersSameAsFirst": _("The same headers as %(target)s."),
+        "headersDifferFromFirst": _("Headers: differences from %(target)s (− its lines, + this "
+                                    "target's):"),
         "loadFailed": _("The answer could not be loaded: %(reason)s"),
     }
 

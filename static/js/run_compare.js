@@ -1,6 +1,7 @@
 /* A compare's page (templates/services/runs/run_detail.html): each target's first answer
-   (GET /api/calls/{id}) with its status, headers and body, and under every target but the
-   first, a line diff of its body against the first target's. */
+   (GET /api/calls/{id}) with its status, headers and body, and for every target but the first,
+   its differences from the first target's answer: its status marked when it is another, and a
+   line diff of its headers (`name: value`, sorted by name) and of its body. */
 import { byId, format, refusalOf, sendJson } from "./util.js";
 
 // Above this many line pairs, bodies are compared line by line in place (no alignment).
@@ -15,6 +16,15 @@ function bodyText(call) {
   } catch (e) {
     return call.response_body;
   }
+}
+
+// The headers as lines `name: value`, sorted by name (any case), for a diff by header.
+function headerText(call) {
+  var headers = call.response_headers || {};
+  return Object.keys(headers).sort(function (a, b) {
+    var x = a.toLowerCase(), y = b.toLowerCase();
+    return x < y ? -1 : x > y ? 1 : 0;
+  }).map(function (name) { return name + ": " + headers[name]; }).join("\n");
 }
 
 // The lines of a and b as a list of [" " | "-" | "+", line]: a longest common subsequence of
@@ -71,6 +81,32 @@ function inPlace(a, b) {
   return out;
 }
 
+// Into box (a .target-diff or .target-headers-diff): that this target's text is the first
+// target's, or the line diff between them under a note (words: same, differs, tooLong?).
+function compareText(box, first, other, words) {
+  var note = box.querySelector(".target-diff-note");
+  box.hidden = false;
+  if (other === first) {
+    note.textContent = words.same;
+    box.querySelector("pre.diff").hidden = true;
+    return;
+  }
+  var a = first.split("\n"), b = other.split("\n");
+  var lines = diffLines(a, b);
+  note.textContent = words.differs + (lines || !words.tooLong ? "" : " " + words.tooLong);
+  showDiff(box, lines || inPlace(a, b));
+}
+
+// Marks this target's status when it is not the first target's, and says which that was.
+function compareStatus(article, first, other, text, target) {
+  if (first.status === other.status) return;
+  article.querySelector(".target-status").classList.add("status-differs");
+  var note = article.querySelector(".target-status-diff");
+  note.textContent = format(text.statusDiffers, {
+    target: target, status: first.status === null ? text.noStatus : String(first.status) });
+  note.hidden = false;
+}
+
 function showDiff(box, lines) {
   var pre = box.querySelector("pre.diff");
   pre.replaceChildren();
@@ -109,7 +145,7 @@ function showAnswer(article, call, text) {
   } else {
     pre.textContent = body || text.noBody;
   }
-  return body;
+  return { call: call, body: body };
 }
 
 export function start(config) {
@@ -134,23 +170,23 @@ export function start(config) {
       return null;
     });
   });
-  Promise.all(loads).then(function (bodies) {
-    var first = bodies[0];
-    for (var index = 1; index < bodies.length; index++) {
-      var box = articles[index].querySelector(".target-diff");
-      if (!box || first === null || bodies[index] === null) continue;
-      var note = box.querySelector(".target-diff-note");
-      box.hidden = false;
-      if (bodies[index] === first) {
-        note.textContent = format(text.sameAsFirst, { target: label(0) });
-        box.querySelector("pre.diff").hidden = true;
-        continue;
+  Promise.all(loads).then(function (answers) {
+    var first = answers[0], target = label(0);
+    for (var index = 1; index < answers.length; index++) {
+      var article = articles[index], answer = answers[index];
+      if (first === null || answer === null) continue;
+      compareStatus(article, first.call, answer.call, text, target);
+      if (first.call.status !== null && answer.call.status !== null) {
+        compareText(article.querySelector(".target-headers-diff"), headerText(first.call),
+                    headerText(answer.call), {
+                      same: format(text.headersSameAsFirst, { target: target }),
+                      differs: format(text.headersDifferFromFirst, { target: target }) });
       }
-      var a = first.split("\n"), b = bodies[index].split("\n");
-      var lines = diffLines(a, b);
-      note.textContent = format(text.differsFromFirst, { target: label(0) }) +
-        (lines ? "" : " " + text.tooLong);
-      showDiff(box, lines || inPlace(a, b));
+      if (first.body === null || answer.body === null) continue;
+      compareText(article.querySelector(".target-diff"), first.body, answer.body, {
+        same: format(text.sameAsFirst, { target: target }),
+        differs: format(text.differsFromFirst, { target: target }),
+        tooLong: text.tooLong });
     }
     byId("compare-targets").setAttribute("data-loaded", "true");
   });

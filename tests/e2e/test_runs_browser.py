@@ -1,11 +1,12 @@
 """Capacity runs and compares in Chromium, against the live portal, the local EAS emulator and a
 real worker process: the builder's "Capacity run…" (what the run will send, a refusal, Start),
 the run page watched to its end with both plots drawn, Stop, two runs side by side with the
-overlay plot, and a compare's targets side by side with their diff. Through the test client:
-tests/pages/test_runs_pages.py."""
+overlay plot, and a compare's targets side by side with their differences (status, headers,
+body). Through the test client: tests/pages/test_runs_pages.py."""
 
 import json
 import re
+import uuid
 from datetime import timedelta
 
 from django.utils import timezone
@@ -254,6 +255,9 @@ def test_a_compare_shows_two_targets_side_by_side_with_a_diff(live_server, page,
     for index in (0, 1):
         expect(targets.nth(index).locator(".target-status")).to_have_text("200")
         expect(targets.nth(index)).to_contain_text("200 × 2")
+    # The same status: not marked.
+    expect(targets.nth(1).locator(".target-status-diff")).to_be_hidden()
+    expect(page.locator(".target-status.status-differs")).to_have_count(0)
     expect(targets.nth(0).locator(".target-body")).to_contain_text(
         '"path": "/api/predict/demo-echo/echo"')
     expect(targets.nth(1).locator(".target-body")).to_contain_text(
@@ -281,9 +285,38 @@ def test_a_compare_shows_two_targets_side_by_side_with_a_diff(live_server, page,
     compare(page, 1)
     expect(page.locator("#same-body-note")).to_have_text("Every target answered the same body.")
     second = page.locator("article.target").nth(1)
-    expect(second.locator(".target-diff-note")).to_have_text(
+    expect(second.locator(".target-diff .target-diff-note")).to_have_text(
         "The same body as demo-echo Public.")
-    expect(second.locator(".diff-line")).to_have_count(0)
+    expect(second.locator(".target-diff .diff-line")).to_have_count(0)
+
+    # Another status and other headers (the emulator's /flaky: a new key's first request 200,
+    # its second 503 with Retry-After): the status marked, the headers diffed as the body is.
+    open_builder(page, live_server, echo)
+    page.select_option("#method", "GET")
+    page.fill("#path", f"/flaky?every=2&key=compare-{uuid.uuid4().hex[:12]}")
+    page.fill("#body", "")
+    compare(page, 1)
+    first, second = page.locator("article.target").nth(0), page.locator("article.target").nth(1)
+    expect(first.locator(".target-status")).to_have_text("200")
+    expect(second.locator(".target-status")).to_have_text("503")
+    expect(second.locator(".target-status")).to_have_class(re.compile(r"\bstatus-differs\b"))
+    expect(second.locator(".target-status-diff")).to_have_text(
+        "Another status than demo-echo Public's (200).")
+    expect(first.locator(".status-differs, .target-status-diff, .target-headers-diff")
+           ).to_have_count(0)
+    headers = second.locator(".target-headers-diff")
+    expect(headers).to_be_visible()
+    expect(headers.locator(".target-diff-note")).to_have_text(
+        "Headers: differences from demo-echo Public (− its lines, + this target's):")
+    removed = headers.locator(".diff-del").all_text_contents()
+    added = headers.locator(".diff-add").all_text_contents()
+    assert "+ Retry-After: 1\n" in added, added
+    assert any(line.startswith("- Content-Length: ") for line in removed), removed
+    assert any(line.startswith("+ Content-Length: ") for line in added), added
+    assert "  Content-Type: application/json\n" in (
+        headers.locator(".diff-same").all_text_contents())
+    expect(second.locator(".target-diff .target-diff-note")).to_have_text(
+        "Differences from demo-echo Public (− its lines, + this target's):")
     assert page.csp_errors == []
 
 
