@@ -9,9 +9,10 @@ of several runners that read the same probe, exactly one update matches, so two
 `manage.py run_probes` side by side never probe a service twice in one interval. The claimed
 probes are checked by a bounded pool of threads.
 
-A check sets the probe's state: up when the answer has the expected status and nothing cut it
-short, down otherwise, unknown when nothing could be sent (a token the keys cannot read, a
-request or address the portal refuses), with the reason. A change between up and down is an
+A check sets the probe's state: up when the answer has the expected status and came whole (not
+cut by the deadline, a broken connection or EASPORTAL_MAX_RESPONSE_BYTES), down otherwise,
+unknown when nothing could be sent (a token the keys cannot read, a request or address the
+portal refuses), with the reason. A change between up and down is an
 AuditEvent (service.down, service.up), in the same transaction as the state. Each check is
 also counted in its service's ProbeHour, which the status board reads (services/status.py).
 """
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
@@ -151,6 +153,11 @@ def check(probe: Probe) -> Probe:
         return _found(probe, Probe.State.DOWN, call.elapsed_ms,
                       _("HTTP %(status)s, where %(expected)s was expected.")
                       % {"status": call.status, "expected": probe.expect_status})
+    if call.response_truncated:
+        return _found(probe, Probe.State.DOWN, call.elapsed_ms,
+                      _("The answer was cut at the limit of %(limit)s bytes "
+                        "(EASPORTAL_MAX_RESPONSE_BYTES): it did not come whole.")
+                      % {"limit": settings.EASPORTAL_MAX_RESPONSE_BYTES})
     return _found(probe, Probe.State.UP, call.elapsed_ms, "")
 
 

@@ -3,7 +3,7 @@ probe on the Service JSON and its refusals, a pass of the runner against the emu
 state it finds and its changes (audited), the claim, and what the history and the board see."""
 
 import base64
-import json
+import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -12,9 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from emulator import most_at_once
 from services import probes
 from services.models import AuditEvent, Call, Probe, ProbeHour
-from tests.helpers import detail, logged_in, send
+from tests.helpers import detail, free_port, logged_in, make_service, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,8 +134,6 @@ def test_state_changes_between_up_and_down_are_audited(echo, alice, checked):
 
 
 def test_down_is_also_a_connection_that_fails(acme, alice, checked):
-    from tests.helpers import free_port, make_service
-
     service = make_service(acme, slug="gone", public_endpoint=f"http://127.0.0.1:{free_port()}",
                            vpc_endpoint="", default_path="/x")
     Probe.objects.create(service=service, enabled=True, path="/x")
@@ -142,6 +141,60 @@ def test_down_is_also_a_connection_that_fails(acme, alice, checked):
     probe = Probe.objects.get()
     assert probe.state == "down" and "refused" in probe.last_error
     assert Call.objects.get().error_kind == "refused"
+
+
+def test_down_is_also_an_answer_cut_at_the_response_limit(echo, alice, checked, settings):
+    patch_probe(logged_in(alice), "echo", enabled=True, method="POST", path="/echo",
+                body='{"pad": "' + "x" * 500 + '"}', expect_status=200)
+    settings.EASPORTAL_MAX_RESPONSE_BYTES = 100
+    one_pass()
+    call = Call.objects.get()
+    assert (call.status, call.error, call.response_truncated) == (200, "", True)
+    probe = Probe.objects.get()
+    assert probe.state == "down"
+    assert "cut at the limit of 100 bytes" in probe.last_error
+    assert (ProbeHour.objects.get().checks, ProbeHour.objects.get().ups) == (1, 0)
+
+
+def test_down_is_also_the_deadline_of_the_call_path(acme, emulator, alice, checked):
+    service = emulator.service(acme, "demo-echo", slug="sleepy", timeout_s=1)
+    Probe.objects.create(service=service, enabled=True, method="GET", path="/slow?seconds=5")
+    one_pass()
+    probe = Probe.objects.get()
+    assert probe.state == "down"
+    assert "within the deadline of 1 s" in probe.last_error
+    assert 900 <= probe.last_latency_ms < 4000
+    call = Call.objects.get()
+    assert (call.source, call.error_kind, call.status) == ("probe", "timeout", None)
+
+
+def test_an_address_the_policy_refuses_shows_unknown_and_sends_nothing(echo, alice, checked,
+                                                                        settings):
+    patch_probe(logged_in(alice), "echo", enabled=True, method="GET", path="/echo")
+    settings.EASPORTAL_ALLOWED_ENDPOINT_HOSTS = ["*.pai-eas.aliyuncs.com"]
+    one_pass()
+    probe = Probe.objects.get()
+    assert probe.state == "unknown" and "127.0.0.1" in probe.last_error
+    assert probe.last_checked_at is not None and probe.last_latency_ms is None
+    assert len(checked) == 0 and not Call.objects.exists() and not ProbeHour.objects.exists()
+    row = logged_in(alice).get("/api/status").json()[0]
+    assert (row["state"], row["last_error"]) == ("unknown", probe.last_error)
+
+
+def test_the_pool_bounds_the_probes_sent_at_once(acme, emulator, checked):
+    for n in range(6):
+        service = emulator.service(acme, "demo-echo", slug=f"slow{n}")
+        Probe.objects.create(service=service, enabled=True, method="GET",
+                             path="/slow?seconds=0.3")
+    out = io.StringIO()
+    call_command("run_probes", "--once", "--pool", "2", stdout=out)
+    records = [record for record in checked if "/slow" in record["path"]]
+    assert len(records) == 6
+    assert most_at_once(records) == 2
+    # Three rounds of two, 0.3 s each: no faster than that.
+    assert out.getvalue().startswith("6 probes checked in ")
+    assert float(out.getvalue().split(" in ")[1].split()[0]) >= 0.9
+    assert set(Probe.objects.values_list("state", flat=True)) == {"up"}
 
 
 def test_an_unreadable_token_shows_unknown_with_the_reason_and_sends_nothing(
@@ -174,10 +227,19 @@ def test_run_probes_once_is_the_command(echo, alice, checked):
     assert Probe.objects.get().state == "up" and len(checked) == 1
 
 
-def test_the_demo_services_have_their_probes_on(db, emulator):
+def test_the_demo_services_have_their_probes_on(db, emulator, checked):
     call_command("seed_demo", "--emulator-port", str(emulator.port), verbosity=0)
     on = Probe.objects.filter(enabled=True)
-    assert on.count() == 3
+    # Each one's default request, every minute: GET /v1/models for the LLM service.
+    assert sorted(on.values_list("service__slug", "method", "path", "interval_s")) == [
+        ("demo-chat", "GET", "/v1/models", 60),
+        ("demo-echo", "POST", "/echo", 60),
+        ("demo-reranker", "POST", "/v1/rerank", 60),
+    ]
     one_pass()
     assert set(on.values_list("state", flat=True)) == {"up"}
-    assert json.loads(json.dumps(list(on.values_list("path", flat=True))))
+    assert sorted((record["method"], record["path"]) for record in checked) == [
+        ("GET", "/api/predict/demo-chat/v1/models"),
+        ("POST", "/api/predict/demo-echo/echo"),
+        ("POST", "/api/predict/demo-reranker/v1/rerank"),
+    ]
