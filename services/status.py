@@ -2,7 +2,9 @@
 probe's state, last check and latency, its uptime over the last 24 hours and a sparkline of
 its latency by the hour. Read from the probes and their hourly counts (ProbeHour, by hour
 number), never from the probe calls themselves: the board costs the same with a month of them,
-and reads plain numbers only (no dates to parse but each service's last check)."""
+and reads plain numbers only (no dates to parse but each service's last check). The sparkline
+is drawn by uPlot in the browser from charts(); the SVG of sparkline_points() is what shows
+until then, or without JavaScript."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +44,14 @@ class Row:
     def points(self) -> str:
         return sparkline_points(self.sparkline)
 
+    @property
+    def has_chart(self) -> bool:
+        return any(value is not None for value in self.sparkline)
+
+    @property
+    def charts(self) -> dict[str, list[float | None]]:
+        return charts([self])
+
     def as_json(self) -> dict:
         return {"service": self.service.slug, "state": self.state,
                 "last_checked_at": (self.last_checked_at.astimezone(UTC)
@@ -77,6 +87,15 @@ def board(user, services=None) -> list[Row]:
         if checks and 0 <= hour - first < HOURS:
             row.sparkline[hour - first] = latency_sum / checks
     return list(rows.values())
+
+
+def charts(rows: list[Row]) -> dict[str, list[float | None]]:
+    """What a page hands static/js/sparkline.js, which draws the sparklines with uPlot: for
+    each service with a latency to draw (by slug), its values to 0.1 ms, None where an hour
+    had no checks."""
+    return {row.service.slug: [None if value is None else round(value, 1)
+                               for value in row.sparkline]
+            for row in rows if row.has_chart}
 
 
 def sparkline_points(values: list[float | None], width: int = 120, height: int = 24) -> str:

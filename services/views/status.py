@@ -1,5 +1,6 @@
 """The status board (/status/): each service of the user's teams as its probe last found it,
-with uptime over 24 hours and a sparkline of its latency by the hour (services/status.py).
+with uptime over 24 hours and a sparkline of its latency by the hour (services/status.py), which
+static/js/sparkline.js draws with uPlot.
 
 The rows are written here, each value escaped, rather than by the template language, whose
 per-variable work would cost about 0.2 ms a row: with 200 services, most of the page's time
@@ -21,8 +22,11 @@ ROW = ('<tr class="status-row" data-service="{slug}" data-state="{state}">'
        '<td>{sparkline}</td></tr>')
 ERROR = '<div class="status-error">{}</div>'
 CHECKED = '<time datetime="{}">{}</time>'
-SPARKLINE = ('<svg class="sparkline" viewBox="0 0 120 24" width="120" height="24" role="img" '
-             'aria-label="{}"><polyline points="{}"/></svg>')
+# uPlot draws into the box (static/js/sparkline.js, from status.charts()); the SVG is what shows
+# until it has, or without JavaScript.
+SPARKLINE = ('<span class="sparkline-box" data-sparkline="{}" role="img" aria-label="{}">'
+             '<svg class="sparkline" viewBox="0 0 120 24" width="120" height="24" '
+             'aria-hidden="true"><polyline points="{}"/></svg></span>')
 NONE = "—"
 
 
@@ -31,7 +35,8 @@ def status_board(request):
     counts = {state: sum(1 for row in rows if row.state == state)
               for state in ("up", "down", "unknown")}
     return render(request, "services/status/board.html",
-                  {"rows": rows_html(rows), "count": len(rows), "counts": counts})
+                  {"rows": rows_html(rows), "count": len(rows), "counts": counts,
+                   "charts": status.charts(rows)})
 
 
 def rows_html(rows):
@@ -56,6 +61,6 @@ def rows_html(rows):
             latency=(f"{row.last_latency_ms:.1f} ms" if row.last_latency_ms is not None
                      else NONE),
             uptime=(f"{row.uptime_percent:g}%" if row.uptime_percent is not None else NONE),
-            sparkline=SPARKLINE.format(spark_label, points) if points else NONE))
+            sparkline=SPARKLINE.format(slug, spark_label, points) if points else NONE))
     # Every user-written value was escaped above.
     return mark_safe("".join(html))

@@ -28,6 +28,7 @@ EXPORTS = {
     "save_dialog": ["ask"],
     "saved_list": [],
     "snippets": [],
+    "sparkline": [],
     "stream": ["eventParser", "openaiAssembler", "streamInvoke"],
     "stream_panel": ["open"],
     "util": ["byId", "copyText", "csrfToken", "format", "parseJsonOrNull", "readJson",
@@ -75,10 +76,11 @@ def test_the_builder_page_loads_its_modules_once_each(live_server, page, service
     # The snippet panel's tab has its snippet once snippets.js has the builder's form to read.
     expect(page.locator("#snippet-body code")).to_contain_text(service.public_endpoint)
     # Every module but those of the chat playground, the keys page, a call's page, the
-    # service page and the run page, each its own page's alone.
+    # service page, the run page and the status board, each its own page's alone.
     assert module_names(requested) == sorted(
         name for name in EXPORTS if name not in ("chat", "keys", "call_save", "saved_list",
-                                                 "run", "run_compare", "run_plots"))
+                                                 "run", "run_compare", "run_plots",
+                                                 "sparkline"))
     assert page.evaluate(NO_GLOBALS) == []
     assert page.csp_errors == []
 

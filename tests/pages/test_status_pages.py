@@ -2,7 +2,9 @@
 form: what each shows, the form's refusals, and who sees what."""
 
 import base64
+import json
 import os
+import re
 
 import pytest
 from django.urls import reverse
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from services.models import Probe, ProbeHour
 from services.models.probes import hour_number
-from tests.helpers import logged_in, make_service
+from tests.helpers import logged_in, make_service, module_scripts
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +39,20 @@ def down(service):
     return service
 
 
+def sparkline_data(html):
+    """What the page hands static/js/sparkline.js: each service's mean latency by the hour,
+    oldest first, None for an hour without checks."""
+    found = re.search(r'<script id="sparkline-data" type="application/json">(.*?)</script>',
+                      html)
+    return json.loads(found.group(1)) if found else None
+
+
+# The hour before this one: 12 checks of 60 ms; this hour: 12 of 30 ms.
+CHAT_SPARKLINE = [None] * 22 + [60.0, 30.0]
+UPLOT = re.compile(r'<link rel="preload" as="script" id="uplot-script" '
+                   r'href="/static/vendor/uplot/uPlot\.iife\.min\.[0-9a-f]{12}\.js">')
+
+
 def test_the_board_shows_each_service_of_my_teams(down, globex, bob):
     make_service(globex, slug="theirs", name="Theirs")
     response = logged_in(bob).get(reverse("status_board"))
@@ -45,8 +61,26 @@ def test_the_board_shows_each_service_of_my_teams(down, globex, bob):
     assert 'data-service="chat" data-state="down"' in html
     assert "HTTP 503, where 200 was expected." in html and "42.0 ms" in html
     assert "50%" in html  # 12 of 24 checks up
-    assert '<polyline points="' in html
     assert "theirs" not in html and "0 up, 1 down, 0 unknown" in html
+
+
+def test_the_board_draws_each_sparkline_with_uplot_over_an_svg_fallback(down, bob):
+    response = logged_in(bob).get(reverse("status_board"))
+    html = response.text
+    # uPlot draws into the row's box from the data the page hands it; until it has (or without
+    # JavaScript), the box holds the same line as SVG.
+    assert re.search(r'<span class="sparkline-box" data-sparkline="chat" role="img" '
+                     r'aria-label="[^"]+"><svg class="sparkline"[^>]*><polyline points="', html)
+    assert sparkline_data(html) == {"chat": CHAT_SPARKLINE}
+    assert module_scripts(response) == ["sparkline"]
+    assert UPLOT.search(html) and "vendor/uplot/uPlot.min." in html
+
+
+def test_a_board_without_any_latency_loads_no_chart(service, bob):
+    Probe.objects.create(service=service, enabled=True, state="unknown")
+    response = logged_in(bob).get(reverse("status_board"))
+    assert sparkline_data(response.text) is None and "sparkline-box" not in response.text
+    assert module_scripts(response) == [] and "uplot" not in response.text.lower()
 
 
 def test_the_board_escapes_what_it_shows(service, bob):
@@ -62,9 +96,19 @@ def test_the_board_needs_a_login(client):
 
 
 def test_the_service_page_shows_its_status(down, bob, alice):
-    html = logged_in(bob).get(reverse("service_detail", args=["chat"])).text
+    response = logged_in(bob).get(reverse("service_detail", args=["chat"]))
+    html = response.text
     assert 'id="service-status"' in html and 'data-state="down"' in html
+    checked = timezone.localtime(down.probe.last_checked_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"last checked {checked}" in html
+    assert "· 42.0 ms" in html
     assert "50% up over 24 h" in html
+    assert "HTTP 503, where 200 was expected." in html
+    # Its sparkline: uPlot's, over the SVG fallback, from the data the page hands it.
+    assert 'class="sparkline-box" data-sparkline="chat"' in html and "<polyline points=" in html
+    assert sparkline_data(html) == {"chat": CHAT_SPARKLINE}
+    assert module_scripts(response) == ["saved_list", "sparkline"]
+    assert UPLOT.search(html)
 
 
 def test_without_a_probe_the_service_page_says_so(service, bob, alice):
