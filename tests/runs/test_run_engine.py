@@ -5,6 +5,7 @@ streaming figures, and the Calls each request left in history."""
 
 import json
 import statistics
+import uuid
 
 import pytest
 
@@ -99,9 +100,10 @@ def test_it_stops_itself_when_more_than_a_fifth_of_twenty_answers_are_errors(
 
 
 def test_a_few_errors_do_not_stop_a_run(slow, alice, upstream):
-    # One request in ten answers 503 (the emulator's /flaky), the rest 200: 10% < 20%.
+    # One request in ten answers 503 (the emulator's /flaky, a key of its own), the rest 200:
+    # 10% < 20%.
     run = run_to_end(logged_in(alice), total=30, concurrency=3,
-                     request={"path": "/flaky?every=10&key=engine-tenth"})
+                     request={"path": f"/flaky?every=10&key={uuid.uuid4().hex}"})
     assert (run["state"], run["reason"], run["sent"]) == ("done", "", 30)
     assert run["statuses"] == {"200": 27, "503": 3} and run["errors"] == {"http_5xx": 3}
 
@@ -109,7 +111,7 @@ def test_a_few_errors_do_not_stop_a_run(slow, alice, upstream):
 def test_a_third_of_errors_stops_a_run(slow, alice, upstream):
     # One request in three answers 503: past 20% once 20 have answered.
     run = run_to_end(logged_in(alice), total=300, concurrency=3,
-                     request={"path": "/flaky?every=3&key=engine-third"})
+                     request={"path": f"/flaky?every=3&key={uuid.uuid4().hex}"})
     assert run["state"] == "stopped"
     assert "Stopped by itself" in run["reason"] and "20%" in run["reason"]
     assert 20 <= run["sent"] < 300
