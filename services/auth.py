@@ -8,6 +8,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import Sum
 
 from services.compiled import CompiledQuery
+from services.sessions import prefetched_user
 
 _USER_BY_PK = CompiledQuery(
     get_user_model(), lambda pk: get_user_model()._default_manager.filter(pk=pk), pk=-7301)
@@ -15,10 +16,11 @@ _USER_BY_PK = CompiledQuery(
 
 class UserBackend(ModelBackend):
     """Django's ModelBackend, with the lookup of the logged-in user that every request makes
-    compiled once (services/compiled.py)."""
+    compiled once (services/compiled.py), or already read with the session
+    (services/sessions.py)."""
 
     def get_user(self, user_id):
-        user = _USER_BY_PK.first(pk=user_id)
+        user = prefetched_user(user_id) or _USER_BY_PK.first(pk=user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

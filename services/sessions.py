@@ -1,17 +1,75 @@
-"""Django's database sessions, with the lookup every request makes compiled once
-(services/compiled.py). SESSION_ENGINE points here."""
+"""Django's database sessions, with the lookups every request makes compiled once
+(services/compiled.py). SESSION_ENGINE points here.
 
+A logged-in request reads its session, then its user: two queries, each a round trip to
+PostgreSQL. A session key belongs to one user for its whole life (logging in and logging out
+each give a new key), so once this process has read a key's session it knows the key's user,
+and from then on reads the session and that user in one query. The user is only a guess until
+the session's own data names the same user; otherwise the request takes the two queries. The
+user read so is handed to the next backend.get_user() of this thread (prefetched_user(), which
+services/auth.py asks), and Django then checks it as any other: active, and the session's hash
+of its password."""
+
+import threading
+
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
+from django.db.models import Subquery
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from services.compiled import CompiledQuery
 
 _BY_KEY = CompiledQuery(Session, lambda key: Session.objects.filter(session_key=key),
                         key="\x00session-key")
+# The user of pk, with the session_data of the session key if it has not expired, else None.
+# The expiry is compared with the database's clock (Now()): a compiled query keeps the values
+# it was compiled with except its stand-ins, and a datetime is no stand-in on SQLite, which
+# gets it as text.
+_USER_WITH_SESSION = CompiledQuery(
+    get_user_model(), lambda pk, key: get_user_model()._default_manager.filter(pk=pk).annotate(
+        session_data=Subquery(Session.objects.filter(session_key=key, expire_date__gt=Now())
+                              .values("session_data")[:1])),
+    pk=-7302, key="\x00session-key-with-user")
+
+_USER_PK = get_user_model()._meta.pk
+# Session key -> the user's pk as the session names it, for the keys this process has read.
+_users_of_keys: dict[str, str] = {}
+MAX_KEYS = 20_000
+_prefetched = threading.local()
+
+
+def prefetched_user(user_id):
+    """The user that this thread's last session load read with its session, if it is user_id's;
+    taken, so that it serves one get_user() only."""
+    user = getattr(_prefetched, "user", None)
+    _prefetched.user = None
+    if user is not None and str(user.pk) == str(user_id):
+        return user
+    return None
 
 
 class SessionStore(db.SessionStore):
+    def load(self):
+        _prefetched.user = None
+        key = self.session_key
+        guess = _users_of_keys.get(key) if key else None
+        if guess is not None:
+            user = _USER_WITH_SESSION.first(pk=_USER_PK.to_python(guess), key=key)
+            if user is not None and user.session_data is not None:
+                data = self.decode(user.session_data)
+                del user.session_data  # the session's data stays out of request.user
+                if data.get(SESSION_KEY) == guess:
+                    _prefetched.user = user
+                    return data
+        data = super().load()
+        if key and self.session_key and SESSION_KEY in data:
+            if len(_users_of_keys) >= MAX_KEYS:
+                _users_of_keys.clear()
+            _users_of_keys[key] = data[SESSION_KEY]
+        return data
+
     def _get_session_from_db(self):
         # As Django's own, with the expiry checked here rather than in the compiled query.
         session = _BY_KEY.first(key=self.session_key) if self.session_key else None

@@ -41,7 +41,7 @@ def test_a_page_is_a_503_page_logged_in_one_line(bob, monkeypatch, caplog, error
     # psycopg's own error: Django lets it through unwrapped where it closes a cursor that
     # streamed rows from the server, as a form's choices do.
     client = logged_in(bob, raise_request_exception=False)
-    monkeypatch.setattr(SessionStore, "_get_session_from_db", fail_with(error))
+    monkeypatch.setattr(SessionStore, "load", fail_with(error))
     with caplog.at_level(logging.WARNING):
         response = client.get("/services/")
     assert_unavailable(response, "text/html")
@@ -52,7 +52,7 @@ def test_a_page_is_a_503_page_logged_in_one_line(bob, monkeypatch, caplog, error
 
 def test_any_other_error_is_still_the_500_page(bob, monkeypatch):
     client = logged_in(bob, raise_request_exception=False)
-    monkeypatch.setattr(SessionStore, "_get_session_from_db", fail_with(RuntimeError("bug")))
+    monkeypatch.setattr(SessionStore, "load", fail_with(RuntimeError("bug")))
     response = client.get("/services/")
     assert response.status_code == 500 and b"Server error" in response.content
 
@@ -64,7 +64,7 @@ def test_the_api_answers_503_in_json(bob, echo, monkeypatch, emulator_received):
                            content_type="application/json")
     assert_unavailable(response, "application/json")
     assert emulator_received == []  # nothing sent
-    monkeypatch.setattr(SessionStore, "_get_session_from_db", fail_with(OperationalError(DOWN)))
+    monkeypatch.setattr(SessionStore, "load", fail_with(OperationalError(DOWN)))
     assert_unavailable(client.get("/api/calls"), "application/json")
 
 
