@@ -1,34 +1,16 @@
-/* The run page's plots, drawn with uPlot (static/vendor/uplot/, loaded here on first use: the
-   page names its hashed URL in <link rel="preload" id="uplot-script">). Each plot is drawn
-   into its element once and given new data after; the element's data attributes say what it
-   shows (data-points, data-bars, data-counted, data-series), for people and tests alike.
-   samples are the API's [seconds since the run began, latency ms, status or null]. */
+/* The run page's plots, drawn with uPlot (static/vendor/uplot/, loaded on first use by
+   util.js's loadUPlot). Each plot is drawn into its element once and given new data after;
+   the element's data attributes say what it shows (data-points, data-bars, data-counted,
+   data-series), for people and tests alike. samples are the API's [seconds since the run
+   began, latency ms, status or null]. */
+import { loadUPlot } from "./util.js";
 
 var COLORS = ["#2457c5", "#d97706", "#067647", "#b42318"];
 var ERROR_COLOR = "#b42318";
 var HEIGHT = 260;
 // A count's axis steps: whole requests.
 var COUNTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
-var loading = null;
 var plots = new WeakMap();  // element -> {plot, shape}
-
-// uPlot, once its script has loaded: a classic script that defines the global uPlot.
-function loadUPlot() {
-  if (window.uPlot) return Promise.resolve(window.uPlot);
-  if (!loading) {
-    loading = new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = document.getElementById("uplot-script").href;
-      script.onload = function () { resolve(window.uPlot); };
-      script.onerror = function () {
-        loading = null;
-        reject(new Error("uPlot did not load"));
-      };
-      document.head.append(script);
-    });
-  }
-  return loading;
-}
 
 // The p-th linear percentile of sorted values, as services/runs/stats.py computes it.
 function percentile(ordered, p) {

@@ -1,25 +1,14 @@
 /* The latency sparklines of the status board and of a service's page, drawn with uPlot
-   (static/vendor/uplot/, loaded here: the page names its hashed URL in
-   <link rel="preload" id="uplot-script">). The page hands the data in #sparkline-data
-   (services/status.py, charts()): {slug: [mean latency in ms by the hour, oldest first, null
-   for an hour without checks]}. Each is drawn into its [data-sparkline="slug"] box in place of
+   (static/vendor/uplot/, loaded by util.js's loadUPlot). The page hands the data in
+   #sparkline-data (services/status.py, charts()): {slug: [mean latency in ms by the hour,
+   oldest first, null for an hour without checks]}. Each is drawn into its [data-sparkline="slug"] box in place of
    the SVG the server drew, which stays if uPlot cannot load. */
+
+import { byId, loadUPlot, readJson } from "./util.js";
 
 var WIDTH = 120;
 var HEIGHT = 24;
 var COLOR = "#2563eb";
-
-// uPlot, once its script has loaded: a classic script that defines the global uPlot.
-function loadUPlot() {
-  if (window.uPlot) return Promise.resolve(window.uPlot);
-  return new Promise(function (resolve, reject) {
-    var script = document.createElement("script");
-    script.src = document.getElementById("uplot-script").href;
-    script.onload = function () { resolve(window.uPlot); };
-    script.onerror = function () { reject(new Error("uPlot did not load")); };
-    document.head.append(script);
-  });
-}
 
 // A line from zero (the bottom) to the largest value (the top), across the hours without
 // checks as the SVG is; a lone value shows as a dot.
@@ -50,9 +39,8 @@ function drawAll(uPlot, data) {
   });
 }
 
-var source = document.getElementById("sparkline-data");
-if (source) {
-  var data = JSON.parse(source.textContent);
+if (byId("sparkline-data")) {
+  var data = readJson("sparkline-data");
   loadUPlot().then(function (uPlot) { drawAll(uPlot, data); })
     .catch(function () { /* the SVG the server drew stays */ });
 }

@@ -80,3 +80,24 @@ export function refusalOf(answer, text) {
   if (answer.status === 401) return text.loggedOut;
   return format(text.httpError, { status: answer.status });
 }
+
+// uPlot (static/vendor/uplot/), once its script has loaded: a classic script that defines the
+// global uPlot, added on first use from the hashed URL the page names in
+// <link rel="preload" id="uplot-script">. A failed load may be tried again.
+var uPlotLoading = null;
+export function loadUPlot() {
+  if (window.uPlot) return Promise.resolve(window.uPlot);
+  if (!uPlotLoading) {
+    uPlotLoading = new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = byId("uplot-script").href;
+      script.onload = function () { resolve(window.uPlot); };
+      script.onerror = function () {
+        uPlotLoading = null;
+        reject(new Error("uPlot did not load"));
+      };
+      document.head.append(script);
+    });
+  }
+  return uPlotLoading;
+}

@@ -31,8 +31,8 @@ EXPORTS = {
     "sparkline": [],
     "stream": ["eventParser", "openaiAssembler", "streamInvoke"],
     "stream_panel": ["open"],
-    "util": ["byId", "copyText", "csrfToken", "format", "parseJsonOrNull", "readJson",
-             "refusalOf", "sendJson"],
+    "util": ["byId", "copyText", "csrfToken", "format", "loadUPlot", "parseJsonOrNull",
+             "readJson", "refusalOf", "sendJson"],
 }
 HASHED_MODULE = re.compile(r".*/static/js/(\w+)\.[0-9a-f]{12}\.js")
 NO_GLOBALS = "Object.keys(window).filter(name => /^Eas/.test(name))"
