@@ -30,18 +30,48 @@ def _sent() -> None:
         deadline.sent.set()
 
 
-class _HTTPConnection(urllib3_connection.HTTPConnection):
+# A request's head and a body up to this size go out in one send: urllib3 sends them apart, and
+# each send on a connection wakes the server once more (a quarter of a millisecond of every call
+# on this machine, where two sends cost twice what one does).
+COALESCE_BYTES = 64 * 1024
+
+
+class _Sending:
+    """urllib3's request(), with the request's head held back and sent with its body."""
+
+    _held: bytes | None = None
+
+    def send(self, data: Any) -> None:
+        held = self._held
+        if held is not None and isinstance(data, bytes) and (
+                len(held) + len(data) <= COALESCE_BYTES):
+            self._held = held + data
+            return
+        self._flush()
+        super().send(data)  # type: ignore[misc]
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held:
+            super().send(held)  # type: ignore[misc]
+
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _watched(self)
-        super().request(*args, **kwargs)
+        _watched(self)  # type: ignore[arg-type]
+        self._held = b""
+        try:
+            super().request(*args, **kwargs)  # type: ignore[misc]
+            self._flush()
+        finally:
+            self._held = None
         _sent()
 
 
-class _HTTPSConnection(urllib3_connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watched(self)
-        super().request(*args, **kwargs)
-        _sent()
+class _HTTPConnection(_Sending, urllib3_connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Sending, urllib3_connection.HTTPSConnection):
+    pass
 
 
 class _HTTPPool(connectionpool.HTTPConnectionPool):

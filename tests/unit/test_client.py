@@ -335,3 +335,27 @@ def self_signed(tmp_path, name):
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return str(cert_path), str(key_path)
+
+
+@pytest.mark.parametrize("size, sends", [(0, 1), (1000, 1), (client.transport.COALESCE_BYTES, 2),
+                                         (3 * client.transport.COALESCE_BYTES, 2)])
+def test_a_request_goes_out_in_as_few_sends_as_it_can(echo_url, auth, monkeypatch, size, sends):
+    """The request's head goes out with a body of up to COALESCE_BYTES in one send (every send
+    wakes the server once more); a larger body follows its head. The bytes are the same."""
+    written = []
+    real_sendall = socket.socket.sendall
+
+    def sendall(sock, data, *args):
+        if threading.current_thread() is caller:
+            written.append(bytes(data))
+        return real_sendall(sock, data, *args)
+
+    caller = threading.current_thread()
+    monkeypatch.setattr(socket.socket, "sendall", sendall)
+    body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    response = send(echo_url, headers=auth, body=body)
+    assert base64.b64decode(echoed(response)["body_base64"]) == body
+    assert len(written) == sends
+    head = written[0].split(b"\r\n\r\n", 1)[0]
+    assert head.startswith(b"POST ") and f"Content-Length: {size}".encode() in head
+    assert b"".join(written).endswith(body)
