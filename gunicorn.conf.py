@@ -33,3 +33,10 @@ keepalive = int(os.environ.get("WEB_KEEPALIVE", 75))
 # Workers touch a file on every loop to show they are alive: in memory, not on disk.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def post_fork(server, worker):
+    # Each answer's head goes out with its body, in one send (easportal/serving.py).
+    from easportal import serving
+
+    serving.install()
