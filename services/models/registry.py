@@ -145,7 +145,7 @@ class Service(models.Model):
     @sensitive_variables()
     def read_token(self):
         """The plaintext token, for a call in flight; raises tokens.TokenUnreadable."""
-        return tokens.decrypt_token(self.token_encrypted)
+        return tokens.read_service_token(self.token_encrypted)
 
     @property
     def token_problem(self):

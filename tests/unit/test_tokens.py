@@ -134,3 +134,28 @@ class _Buffer:
 
     def flush(self):
         pass
+
+
+def test_a_calls_token_is_decrypted_once_and_read_again_under_new_keys(settings, monkeypatch):
+    ciphertext = tokens.encrypt_token(TOKEN)
+    decrypted = []
+    real = tokens.MultiFernet.decrypt
+
+    def counting(self, token, *args):
+        decrypted.append(token)
+        return real(self, token, *args)
+
+    monkeypatch.setattr(tokens.MultiFernet, "decrypt", counting)
+    assert tokens.read_service_token(ciphertext) == TOKEN
+    assert tokens.read_service_token(ciphertext) == TOKEN
+    assert len(decrypted) == 1
+    # Other keys: read again, and a key set that cannot read it says so (nothing kept).
+    settings.EASPORTAL_TOKEN_KEYS = [OTHER_KEY]
+    for _ in range(2):
+        with pytest.raises(tokens.TokenUnreadable):
+            tokens.read_service_token(ciphertext)
+    assert len(decrypted) == 3
+    # A new token is a new ciphertext: decrypted, not confused with the other.
+    settings.EASPORTAL_TOKEN_KEYS = [OTHER_KEY]
+    other = tokens.encrypt_token("another-token")
+    assert tokens.read_service_token(other) == "another-token"
