@@ -31,8 +31,8 @@ def _sent() -> None:
 
 
 # A request's head and a body up to this size go out in one send: urllib3 sends them apart, and
-# each send on a connection wakes the server once more (a quarter of a millisecond of every call
-# on this machine, where two sends cost twice what one does).
+# each send on a connection wakes the server once more (easportal/serving.py does the same for
+# the portal's own answers).
 COALESCE_BYTES = 64 * 1024
 
 

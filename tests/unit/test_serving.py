@@ -1,6 +1,7 @@
 """easportal/serving.py: gunicorn's response writer with an answer's head sent together with
-its body. Each case is written by gunicorn's own writer and by ours, to a real socket, for a
-request gunicorn parsed: the bytes must be the same, and ours must take no more sends."""
+its body. Each case is written by gunicorn's own writer and by ours, for a request gunicorn parsed
+from a real socket, to a socket that records each send: the bytes must be the same, and ours
+must take no more sends."""
 
 import io
 import re
