@@ -1,5 +1,5 @@
 """The one way out: every outbound call goes through send(); with transport.py, the only
-user of requests.
+user of urllib3 and requests.
 
 What it guarantees, whoever calls it:
 - the host is resolved once, every address is checked against the host policy, and the
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from urllib3 import BaseHTTPResponse
+from urllib3 import exceptions as urllib3_errors
 
 from services.net import endpoints, transport
 from services.net.deadline import Deadline
@@ -136,7 +137,8 @@ def resolve(url: str, policy: endpoints.HostPolicy,
 class Opened:
     """An answer whose status and headers have arrived; its body is still on the wire."""
 
-    response: requests.Response
+    response: BaseHTTPResponse
+    method: str
     endpoint: endpoints.Endpoint
     deadline: Deadline
     deadline_s: float
@@ -144,7 +146,7 @@ class Opened:
 
     @property
     def raw(self) -> Any:
-        return self.response.raw
+        return self.response
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -152,7 +154,7 @@ class Opened:
     def head(self) -> tuple[int, str, dict[str, str], int | None]:
         """(status, reason, headers, declared size)."""
         declared = self.response.headers.get("Content-Length")
-        return (self.response.status_code, self.response.reason or "",
+        return (self.response.status, self.response.reason or "",
                 dict(self.response.headers),
                 int(declared) if declared and declared.isdigit() else None)
 
@@ -184,27 +186,24 @@ def open_answer(request: OutboundRequest, target: tuple[endpoints.Endpoint, str]
     # other than the default: parse_endpoint already dropped a default one).
     host = endpoint.url.split("://", 1)[1]
     headers = {**DEFAULT_HEADERS, **request.headers, "Host": host}
-    prepared = transport.prepared(request.method, request.url, headers, request.body)
-    prepared.pinned_address = address  # type: ignore[attr-defined]
     transport.current.deadline = deadline
     # The connect phase, the name lookup included, within CONNECT_TIMEOUT_S of the start.
     connect_s = min(CONNECT_TIMEOUT_S - (time.perf_counter() - started), deadline.remaining())
     try:
-        upstream = transport.adapter.send(
-            prepared, stream=True, verify=True, proxies={},
-            timeout=(max(connect_s, 0.001), deadline.remaining()),
-        )
-    except requests.RequestException as exc:
+        upstream = transport.send(request.method, request.url, headers, request.body,
+                                  address=address, connect_s=max(connect_s, 0.001),
+                                  read_s=deadline.remaining())
+    except (urllib3_errors.HTTPError, OSError) as exc:
         deadline.finish()
         raise _call_error(exc, endpoint, deadline, deadline_s, started) from None
     finally:
         transport.current.deadline = None
     if deadline.expired or deadline.cancelled:
         # The watchdog cut the headers short; what http.client parsed of them is not an answer.
-        upstream.raw.close()
+        upstream.close()
         deadline.finish()
         raise _call_error(None, endpoint, deadline, deadline_s, started)
-    return Opened(upstream, endpoint, deadline, deadline_s, started)
+    return Opened(upstream, request.method, endpoint, deadline, deadline_s, started)
 
 
 def send(request: OutboundRequest, *, policy: endpoints.HostPolicy, deadline_s: float,
@@ -232,7 +231,7 @@ def _read(opened: Opened, limit: int) -> Response:
     chunks: list[bytes] = []
     size, truncated, error, error_kind = 0, False, "", ""
     try:
-        if opened.response.request.method != "HEAD":
+        if opened.method != "HEAD":
             while chunk := opened.raw.read1(CHUNK_BYTES, decode_content=True):
                 size += len(chunk)
                 room = limit - (size - len(chunk))
@@ -267,13 +266,14 @@ def _call_error(exc: BaseException | None, endpoint: endpoints.Endpoint, deadlin
     if deadline.expired:
         return CallError("timeout", _("No complete answer from %(host)s within the deadline of "
                                       "%(seconds)s s."), elapsed_ms, host=host, seconds=deadline_s)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    if isinstance(exc, urllib3_errors.ConnectTimeoutError) and not isinstance(
+            exc, urllib3_errors.NewConnectionError):  # which urllib3 makes a ConnectTimeoutError
         return CallError("timeout", _("Could not connect to %(host)s within %(seconds)s s."),
                          elapsed_ms, host=host, seconds=min(CONNECT_TIMEOUT_S, deadline_s))
-    if isinstance(exc, requests.exceptions.ReadTimeout):
+    if isinstance(exc, urllib3_errors.ReadTimeoutError):
         return CallError("timeout", _("%(host)s did not answer within %(seconds)s s."),
                          elapsed_ms, host=host, seconds=deadline_s)
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, urllib3_errors.SSLError):
         return CallError("tls", _("The TLS connection to %(host)s failed: %(reason)s"),
                          elapsed_ms, host=host, reason=_tls_reason(exc))
     if _caused_by(exc, ConnectionRefusedError):
@@ -285,7 +285,7 @@ def _call_error(exc: BaseException | None, endpoint: endpoints.Endpoint, deadlin
 
 
 def _causes(exc: BaseException | None) -> list[BaseException]:
-    """The exception and what caused it: requests wraps urllib3, which wraps the socket's."""
+    """The exception and what caused it: urllib3 wraps the socket's."""
     seen: list[BaseException] = []
     while exc is not None and exc not in seen:
         seen.append(exc)

@@ -19,10 +19,10 @@ _DOT_SEGMENT = re.compile(r"(?:\.|%(?:25)*2e){1,2}", re.IGNORECASE)
 _SEPARATOR = re.compile(r"/|%(?:25)*(?:2f|5c)", re.IGNORECASE)
 _PARAMETERS = re.compile(r";|%(?:25)*3b", re.IGNORECASE)
 
-# A joined URL is written the way the portal's HTTP client (requests on urllib3) puts it on
-# the wire, so that the URL shown, the URL recorded and the URL sent are one: letters, digits
-# and -._~!$&'()*+,/:;=?@ stay; anything else, "[" and "]" included, and a "%" without two hex
-# digits after it, is percent-encoded as UTF-8; an existing %XX stays, in upper case, unless it
+# A joined URL is written the way the portal's HTTP client (requests' URL preparation, then urllib3)
+# puts it on the wire, so that the URL shown, the URL recorded and the URL sent are one: letters,
+# digits and -._~!$&'()*+,/:;=?@ stay; anything else, "[" and "]" included, and a "%" without two
+# hex digits after it, is percent-encoded as UTF-8; an existing %XX stays, in upper case, unless it
 # stands for a letter, digit or -._~, which are equivalent unencoded (RFC 3986, 6.2.2). The
 # builder's JavaScript applies the same two expressions.
 _UNSAFE = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,/:;=?@%]")

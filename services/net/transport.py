@@ -1,17 +1,20 @@
-"""How a call goes out (services/net/client.py holds what it guarantees): requests' adapter,
-connecting to the address that was checked rather than the one the host name resolves to now,
-with a pool for the process; the request prepared as requests prepares it, less the steps for
-what a call never has; each connection handed to its call's deadline as the request goes out."""
+"""How a call goes out (services/net/client.py holds what it guarantees): urllib3's pools,
+connecting to the address that was checked rather than the one the host name resolves to now;
+the request written byte for byte as requests writes it (a snippet sends it with requests),
+without requests' own layer above urllib3 (a third of the client's work on a call, for a
+session, cookies, proxies and redirects that a call never has); each connection handed to its
+call's deadline as the request goes out."""
 
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from urllib3 import BaseHTTPResponse, PoolManager, Retry, Timeout, connectionpool
 from urllib3 import connection as urllib3_connection
-from urllib3 import connectionpool
 
 current = threading.local()
 
@@ -82,58 +85,62 @@ class _HTTPSPool(connectionpool.HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the address resolve() checked, keeping the host name for TLS."""
+# One pool manager for the process, shared by every thread (urllib3's pools are thread-safe):
+# a pool per pinned address, port and host name, up to 32 pools of up to 32 connections each.
+_pools = PoolManager(num_pools=32, maxsize=32, block=False)
+_pools.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+# The certificates that requests verifies with (certifi's), so that a call trusts the hosts
+# that a snippet run with requests trusts.
+_TLS = {"cert_reqs": "CERT_REQUIRED", "ca_certs": DEFAULT_CA_BUNDLE_PATH}
+# No retries, no redirects: urllib3 raises what went wrong, as it happened.
+_NO_RETRIES = Retry(False)
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
-    def build_connection_pool_key_attributes(
-            self, request: requests.PreparedRequest, verify: bool | str,
-            cert: Any = None) -> tuple[Any, Any]:
-        host_params, pool_kwargs = cast(
-            tuple[dict[str, Any], dict[str, Any]],
-            super().build_connection_pool_key_attributes(request, verify, cert))
-        pinned = request.pinned_address  # type: ignore[attr-defined]
-        if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = host_params["host"]
-            pool_kwargs["assert_hostname"] = host_params["host"]
-        host_params["host"] = pinned
-        return host_params, pool_kwargs
+@dataclass(frozen=True)
+class Target:
+    """Where a URL's requests go, worked out once per URL."""
 
-    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        # requests' own, without reading the answer's cookies into a jar: a call keeps none.
-        response = requests.Response()
-        response.status_code, response.reason = resp.status, resp.reason
-        response.headers = CaseInsensitiveDict(resp.headers)
-        response.raw, response.url, response.request = resp, cast(str, req.url), req
-        response.connection = self
-        return response
+    scheme: str
+    port: int | None
+    host: str  # as requests writes it (IDNA)
+    path: str  # the path and query as requests puts them on the request line
 
 
 @lru_cache(maxsize=1024)
-def _url(url: str) -> str:
+def target(url: str) -> Target:
     """The URL as requests sends it (the host in IDNA, the path quoted again), worked out once
     per URL: a service's calls go to the same few."""
     prepared = requests.PreparedRequest()
     prepared.prepare_url(url, None)
-    return cast(str, prepared.url)
+    parts = urlsplit(cast(str, prepared.url))
+    return Target(parts.scheme, parts.port, cast(str, parts.hostname),
+                  prepared.path_url)
 
 
-def prepared(method: str, url: str, headers: dict[str, str],
-              body: bytes) -> requests.PreparedRequest:
-    """requests.Request(method, url, headers=headers, data=body or None).prepare(), without the
-    steps for what a call never has (parameters, cookies, files, and a URL's user name and
-    password, which an endpoint may not hold): 0.3 ms of every call on this machine."""
-    prepared = requests.PreparedRequest()
-    prepared.prepare_method(method)
-    prepared.url = _url(url)
-    prepared.prepare_headers(headers)
-    prepared.prepare_body(body or None, None)
-    return prepared
+def headers_of(method: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
+    """The request's headers as requests prepares them: one per name whatever its case (the
+    last value, at the first one's place, under the last one's spelling), then Content-Length
+    for a body, or 0 for a method other than GET and HEAD without one."""
+    merged: dict[str, tuple[str, str]] = {}
+    for name, value in headers.items():
+        merged[name.lower()] = (name, value)
+    if body:
+        merged["content-length"] = ("Content-Length", str(len(body)))
+    elif method not in ("GET", "HEAD") and "content-length" not in merged:
+        merged["content-length"] = ("Content-Length", "0")
+    return dict(merged.values())
 
 
-# One pool for the process, shared by every thread; urllib3's pools are thread-safe.
-# max_retries=0: never resend a request on our own.
-adapter = _PinnedAdapter(pool_connections=32, pool_maxsize=32, max_retries=0)
+def send(method: str, url: str, headers: dict[str, str], body: bytes, *, address: str,
+         connect_s: float, read_s: float) -> BaseHTTPResponse:
+    """Sends a request to address (the host name stays in the URL, the Host header and TLS)
+    and returns the answer once its head has arrived, its body still on the wire; raises
+    urllib3's errors (urllib3.exceptions.HTTPError) or OSError."""
+    where = target(url)
+    kwargs = {"server_hostname": where.host, "assert_hostname": where.host, **_TLS} if (
+        where.scheme == "https") else None
+    pool = _pools.connection_from_host(address, where.port, where.scheme, pool_kwargs=kwargs)
+    return pool.urlopen(
+        method, where.path, body=body or None, headers=headers_of(method, headers, body),
+        retries=_NO_RETRIES, redirect=False, assert_same_host=False, preload_content=False,
+        decode_content=False, timeout=Timeout(connect=connect_s, read=read_s), chunked=False)

@@ -359,3 +359,37 @@ def test_a_request_goes_out_in_as_few_sends_as_it_can(echo_url, auth, monkeypatc
     head = written[0].split(b"\r\n\r\n", 1)[0]
     assert head.startswith(b"POST ") and f"Content-Length: {size}".encode() in head
     assert b"".join(written).endswith(body)
+
+
+HEADER_CASES = [
+    ("POST", {"Content-Type": "application/json"}, b'{"a": 1}'),
+    ("POST", {"Content-Type": "application/json"}, b""),
+    ("GET", {}, b""),
+    ("HEAD", {"Accept": "*/*"}, b""),
+    ("DELETE", {}, b""),
+    ("OPTIONS", {}, b""),
+    ("PUT", {"X-Trace": "1"}, bytes(range(256))),
+    # The same header twice in other cases: one is kept, as requests keeps it.
+    ("PATCH", {"user-agent": "mine", "User-Agent": "theirs", "x-a": "1", "X-A": "2"}, b"x"),
+    ("GET", {"Accept": "text/plain", "ACCEPT": "text/html"}, b"body on a GET"),
+]
+URLS = ["http://127.0.0.1:8080/api/predict/svc/v1/chat/completions?x=1&y=%20z",
+        "https://Example.COM/", "http://127.0.0.1:9", "https://[::1]:8443/a b/ü?q=ü#frag",
+        "http://xn--fsq.example/路径"]
+
+
+@pytest.mark.parametrize("method, headers, body", HEADER_CASES)
+def test_the_request_is_put_as_requests_prepares_it(method, headers, body):
+    """transport writes what requests would (a snippet sends the call with requests, byte for
+    byte): the same headers in the same order and spelling, the same Content-Length, the same
+    request line, for every URL."""
+    import requests
+
+    for url in URLS:
+        with_host = {**client.DEFAULT_HEADERS, **headers, "Host": "h"}
+        expected = requests.Request(method, url, headers=with_host, data=body or None).prepare()
+        assert list(client.transport.headers_of(method, with_host, body).items()) == list(
+            expected.headers.items())
+        where = client.transport.target(url)
+        assert where.path == expected.path_url
+        assert f"{where.scheme}://" in expected.url and where.host in expected.url.lower()
