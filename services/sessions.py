@@ -8,10 +8,15 @@ and from then on reads the session and that user in one query. The user is only 
 the session's own data names the same user; otherwise the request takes the two queries. The
 user read so is handed to the next backend.get_user() of this thread (prefetched_user(), which
 services/auth.py asks), and Django then checks it as any other: active, and the session's hash
-of its password."""
+of its password.
+
+A session's data is signed: reading it checks its signature (an HMAC) and decodes it, the same
+work for the same text on every request of a session. The data read from a text is kept, per
+secret key, and the next request whose session holds that same text gets a copy of it."""
 
 import threading
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
@@ -38,6 +43,11 @@ _USER_PK = get_user_model()._meta.pk
 _users_of_keys: dict[str, str] = {}
 MAX_KEYS = 20_000
 _prefetched = threading.local()
+# (session data as stored, the secret keys) -> the data read from it, for data whose values are
+# all immutable (a session's usual: the user's id, backend and hash), so that a copy of the dict
+# is a copy of the data.
+_decoded: dict[tuple[str, str, tuple[str, ...]], dict] = {}
+_IMMUTABLE = (str, int, float, bool, type(None))
 
 
 def prefetched_user(user_id):
@@ -68,6 +78,18 @@ class SessionStore(db.SessionStore):
             if len(_users_of_keys) >= MAX_KEYS:
                 _users_of_keys.clear()
             _users_of_keys[key] = data[SESSION_KEY]
+        return data
+
+    def decode(self, session_data):
+        known = (session_data, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+        data = _decoded.get(known)
+        if data is not None:
+            return dict(data)
+        data = super().decode(session_data)
+        if data and all(isinstance(value, _IMMUTABLE) for value in data.values()):
+            if len(_decoded) >= MAX_KEYS:
+                _decoded.clear()
+            _decoded[known] = dict(data)
         return data
 
     def _get_session_from_db(self):

@@ -5,6 +5,7 @@ nobody."""
 from datetime import timedelta
 
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -100,3 +101,34 @@ def test_a_session_without_a_user_is_not_guessed(alice):
     assert SessionStore(store.session_key).load() == {"django_language": "zh-hans"}
     assert store.session_key not in sessions._users_of_keys
     assert Client().get(reverse(PAGE)).status_code == 302
+
+
+def test_a_sessions_data_is_checked_once_per_text_and_key(alice, acme, monkeypatch, settings):
+    """The signature of a session's data is checked and its text decoded once per text and
+    secret key: a request gets a copy of what was read (changing it changes nothing kept), a
+    changed text is read again, and so is every text under another secret key."""
+    _client, key = warm(alice)
+    text = Session.objects.get(session_key=key).session_data
+    reads = []
+    real_loads = signing.loads
+    monkeypatch.setattr(signing, "loads", lambda *a, **k: reads.append(1) or real_loads(*a, **k))
+    first = SessionStore(key).decode(text)
+    assert reads == [] and first["_auth_user_id"] == str(alice.pk)
+    first["_auth_user_id"] = "someone else"
+    assert SessionStore(key).decode(text)["_auth_user_id"] == str(alice.pk)
+    store = SessionStore(key)
+    store["django_language"] = "zh-hans"
+    store.save()
+    assert SessionStore(key).load()["django_language"] == "zh-hans" and reads == [1]
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    assert SessionStore(key).decode(text) == {}  # its signature no longer holds
+    assert len(reads) == 2
+
+
+def test_data_that_a_request_could_change_in_place_is_read_every_time(alice):
+    store = SessionStore()
+    store["recent"] = ["a", "b"]
+    store.save()
+    loaded = SessionStore(store.session_key).load()
+    loaded["recent"].append("c")
+    assert SessionStore(store.session_key).load()["recent"] == ["a", "b"]
