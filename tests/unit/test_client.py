@@ -232,11 +232,30 @@ def test_netrc_and_proxy_settings_in_the_environment_are_ignored(echo_url, auth,
 
 
 def test_an_unknown_certificate_is_a_tls_error(tmp_path):
-    port = serve_tls(tmp_path)
+    port, _cert = serve_tls(tmp_path)
     with pytest.raises(CallError) as failure:
         send(f"https://localhost:{port}/", method="GET", deadline_s=3)
     assert failure.value.kind == "tls"
     assert "certificate verify failed" in str(failure.value)
+
+
+@pytest.mark.parametrize("certified, works", [("eas.invalid", True), ("other.invalid", False)])
+def test_tls_goes_to_the_checked_address_and_verifies_the_host_name(tmp_path, monkeypatch,
+                                                                      certified, works):
+    """A call to https://eas.invalid connects to the address that was checked and still
+    verifies the certificate against the host name (SNI and the name check), not against the
+    address: a trusted certificate for another name is refused."""
+    port, cert = serve_tls(
+        tmp_path, certified, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    monkeypatch.setitem(client.transport._TLS, "ca_certs", cert)  # trusted, as a CA would be
+    monkeypatch.setattr(socket, "getaddrinfo", fake_dns(["127.0.0.1"]))
+    if works:
+        response = send(f"https://eas.invalid:{port}/", method="GET", deadline_s=3)
+        assert (response.status, response.body) == (200, b"ok")
+        return
+    with pytest.raises(CallError) as failure:
+        send(f"https://eas.invalid:{port}/", method="GET", deadline_s=3)
+    assert failure.value.kind == "tls"
 
 
 def test_threads_share_connections_but_not_headers(echo_url, auth):
@@ -294,8 +313,10 @@ def trickle(conn, data):
         time.sleep(0.05)
 
 
-def serve_tls(tmp_path):
-    cert, key = self_signed(tmp_path, "localhost")
+def serve_tls(tmp_path, name="localhost", answer=b""):
+    """A TLS server on 127.0.0.1 with a certificate for name, that answers one request with
+    answer: its port and the certificate's file."""
+    cert, key = self_signed(tmp_path, name)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
@@ -306,11 +327,12 @@ def serve_tls(tmp_path):
             try:
                 with context.wrap_socket(conn, server_side=True) as tls:
                     tls.recv(65536)
+                    tls.sendall(answer)
             except (ssl.SSLError, OSError):
                 pass
 
     threading.Thread(target=run, daemon=True).start()
-    return listener.getsockname()[1]
+    return listener.getsockname()[1], cert
 
 
 def self_signed(tmp_path, name):
