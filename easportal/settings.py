@@ -168,7 +168,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware; a call's route reads its service with the user.
+    "services.middleware.LoginRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Pages answer services.errors.Refusal with its status and message, as the API does.
     "services.middleware.RefusalMiddleware",

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
-from services.compiled import CompiledQuery
+from services.compiled import CompiledPair, CompiledQuery
 from services.errors import Refusal
 from services.models import (
     ApiKey,
@@ -186,15 +186,53 @@ def _visible_service(superuser: bool) -> CompiledQuery:
 
 _MEMBER_SERVICE = _visible_service(superuser=False)
 _SUPERUSER_SERVICE = _visible_service(superuser=True)
+_WITH_SERVICE: dict[CompiledQuery, CompiledPair] = {}
+
+
+def read_with_service(user_query: CompiledQuery, slug: str, user_pk: Any,
+                      **values: Any) -> Any:
+    """The user user_query finds (user_pk is the user's pk, and values its other values), read
+    in the same query as the service slug that the user's teams may call: a call's first
+    lookup, its user's, takes the second, its service's, along (services/sessions.py,
+    services/keys.py). The service is kept on the user, for service_to_call() to take."""
+    return read_after_with_service(None, [], 0, user_query, slug, user_pk, **values)[1]
+
+
+def read_after_with_service(lead: str | None, lead_params: list[Any], lead_width: int,
+                            user_query: CompiledQuery, slug: str, user_pk: Any,
+                            **values: Any) -> tuple[Any, Any]:
+    """read_with_service(), after the statement lead in the same round trip (CompiledPair's
+    first_after()): (lead's row or None, the user or None)."""
+    pair = _WITH_SERVICE.get(user_query)
+    if pair is None:
+        pair = _WITH_SERVICE.setdefault(user_query, CompiledPair(user_query, _MEMBER_SERVICE))
+    lead_row, user, service = pair.first_after(lead, lead_params, lead_width,
+                                               {"pk": user_pk, **values},
+                                               {"user_pk": user_pk, "slug": slug})
+    if user is not None:
+        user.services_read = {slug: service}
+    return lead_row, user
+
+
+def called_service(view: Any, kwargs: dict[str, Any]) -> str | None:
+    """The slug of the service a view calls, for a view marked calls_service (the API's invoke
+    route): its user is read with that service (read_with_service()). None for other views."""
+    return kwargs.get("slug") if getattr(view, "calls_service", False) else None
 
 
 def service_to_call(user: User, slug: str) -> Service:
     """service(user, slug), as the call path needs it: every call starts with this lookup, so
-    it runs compiled (services/compiled.py), and only the team's id and slug are read."""
+    it runs compiled (services/compiled.py), and only the team's id and slug are read; or it
+    was read with the user, in the same query (read_with_service())."""
     found = None
     if user.is_authenticated:
-        lookup = _SUPERUSER_SERVICE if user.is_superuser else _MEMBER_SERVICE
-        found = lookup.first(user_pk=user.pk, slug=slug)
+        read = getattr(user, "services_read", None) or {}
+        # A superuser also calls the services of teams they are not a member of.
+        if slug in read and (read[slug] is not None or not user.is_superuser):
+            found = read.pop(slug)
+        else:
+            lookup = _SUPERUSER_SERVICE if user.is_superuser else _MEMBER_SERVICE
+            found = lookup.first(user_pk=user.pk, slug=slug)
     if found is None:
         raise Refusal(404, _("There is no service “%(slug)s”.") % {"slug": slug})
     # The team as far as the query read it; any other field loads when first used.

@@ -7,10 +7,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Sum
 
+from services import access
 from services.compiled import CompiledQuery
 from services.sessions import prefetched_user
 
-_USER_BY_PK = CompiledQuery(
+USER_BY_PK = CompiledQuery(
     get_user_model(), lambda pk: get_user_model()._default_manager.filter(pk=pk), pk=-7301)
 
 
@@ -20,7 +21,13 @@ class UserBackend(ModelBackend):
     (services/sessions.py)."""
 
     def get_user(self, user_id):
-        user = prefetched_user(user_id) or _USER_BY_PK.first(pk=user_id)
+        user = prefetched_user(user_id) or USER_BY_PK.first(pk=user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def get_user_reading_service(self, user_id, slug):
+        """get_user(), with the service slug read in the same query, for the call that follows
+        (services/access.py, read_with_service())."""
+        user = access.read_with_service(USER_BY_PK, slug, user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

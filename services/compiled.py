@@ -25,22 +25,26 @@ class CompiledQuery:
     def _statement(self, alias):
         if alias not in self._statements:
             queryset = self._build(**self._stand_ins).using(alias)
-            sql, params = queryset.query.get_compiler(alias).as_sql()
+            compiler = queryset.query.get_compiler(alias)
+            sql, params = compiler.as_sql()
             slots = []
             for param in params:
                 names = [name for name, stand_in in self._stand_ins.items()
                          if type(param) is type(stand_in) and param == stand_in]
                 slots.append((names[0], None) if names else (None, param))
-            self._statements[alias] = (sql, slots)
+            # The number of columns, where a pair's row is cut in two (CompiledPair).
+            self._statements[alias] = (sql, slots, compiler.col_count)
         return self._statements[alias]
+
+    def _params(self, slots, values):
+        return [values[name] if name else constant for name, constant in slots]
 
     def first(self, **values):
         """The first instance the query finds with these values, or None."""
         alias = router.db_for_read(self.model)
-        statement, slots = self._statement(alias)
-        params = [values[name] if name else constant for name, constant in slots]
+        statement, slots, _width = self._statement(alias)
         with connections[alias].cursor() as cursor:
-            cursor.execute(statement, params)
+            cursor.execute(statement, self._params(slots, values))
             row = cursor.fetchone()
             if row is None:
                 return None
@@ -78,8 +82,62 @@ class CompiledQuery:
                 setattr(instance, column, row[position])
             return instance
 
+        read.pk_position = columns.index(name_of(self.model._meta.pk.column))
         self._readers[alias] = read
         return read
+
+
+class CompiledPair:
+    """Two compiled queries of the same database run as one statement, so that a lookup that
+    follows another costs no round trip of its own: each finds at most one row, and the second
+    comes with the first (LEFT JOIN of the two as subqueries)."""
+
+    def __init__(self, first, second):
+        self.queries = (first, second)
+        self._statements = {}
+
+    def _statement(self, alias):
+        if alias not in self._statements:
+            (first, slots, width), (second, more_slots, _) = (
+                query._statement(alias) for query in self.queries)
+            statement = f"SELECT * FROM ({first}) AS a LEFT JOIN ({second}) AS b ON 1 = 1"
+            self._statements[alias] = (statement, slots, more_slots, width)
+        return self._statements[alias]
+
+    def first(self, values, more_values):
+        """(the first query's instance, the second's), each None when its query finds nothing;
+        both None when the first finds nothing. values and more_values are each query's."""
+        return self.first_after(None, [], 0, values, more_values)[1:]
+
+    def first_after(self, lead, lead_params, lead_width, values, more_values):
+        """first(), after the statement lead, whose one row of lead_width columns comes first
+        in the same round trip (on PostgreSQL, an UPDATE ... RETURNING in a WITH, which runs
+        once whatever else is read): (lead's row, or None when it finds nothing, then the
+        pair). lead None: none."""
+        head, tail = self.queries
+        alias = router.db_for_read(head.model)
+        statement, slots, more_slots, width = self._statement(alias)
+        params = head._params(slots, values) + tail._params(more_slots, more_values)
+        if lead is not None:
+            statement = f"WITH lead AS ({lead}) SELECT * FROM lead LEFT JOIN ({statement}) " \
+                        "AS pair ON 1 = 1"
+            params = [*lead_params, *params]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+            if row is None:
+                return None, None, None
+            description = cursor.description[lead_width:]
+            read = head._readers.get(alias) or head._reader(
+                alias, head._statement(alias)[0], description[:width])
+            read_more = tail._readers.get(alias) or tail._reader(
+                alias, tail._statement(alias)[0], description[width:])
+        row, lead_row = row[lead_width:], row[:lead_width]
+        # A query that found nothing has NULL for its primary key, which every row has.
+        if row[read.pk_position] is None:
+            return lead_row, None, None
+        more = None if row[width + read_more.pk_position] is None else read_more(row[width:])
+        return lead_row, read(row[:width]), more
 
 
 class CompiledInsert:

@@ -46,7 +46,7 @@ ENDPOINT_HEADER = "X-Easportal-Endpoint"
 @login_not_required
 def gateway(request: Any, slug: str, rest: str = "") -> HttpResponse | StreamingHttpResponse:
     try:
-        user = keys.authenticate(_key_of(request))
+        user = keys.authenticate(_key_of(request), slug)
         return _forward(request, user, slug)
     except Refusal as refusal:
         return portal_error(refusal)

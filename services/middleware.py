@@ -21,11 +21,13 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.template import loader
 
+from services import access, sessions
 from services.errors import DATABASE_ERRORS, Refusal, database_unreachable
 
 TEMPLATES = {403: "403.html", 404: "404.html"}
@@ -40,6 +42,15 @@ class Locale(LocaleMiddleware):
         if request.path_info.startswith("/gw/"):
             return response
         return super().process_response(request, response)
+
+
+class LoginRequired(LoginRequiredMiddleware):
+    """Django's LoginRequiredMiddleware, which reads the request's user first: on a call's
+    route, with the service it calls, in the same query (services/access.py)."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        with sessions.reading_service(access.called_service(view_func, view_kwargs)):
+            return super().process_view(request, view_func, view_args, view_kwargs)
 
 
 class RefusalMiddleware:

@@ -8,13 +8,15 @@ and from then on reads the session and that user in one query. The user is only 
 the session's own data names the same user; otherwise the request takes the two queries. The
 user read so is handed to the next backend.get_user() of this thread (prefetched_user(), which
 services/auth.py asks), and Django then checks it as any other: active, and the session's hash
-of its password.
+of its password. A call's route also reads the service it calls in that same query
+(reading_service()).
 
 A session's data is signed: reading it checks its signature (an HMAC) and decodes it, the same
 work for the same text on every request of a session. The data read from a text is kept, per
 secret key, and the next request whose session holds that same text gets a copy of it."""
 
 import threading
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -24,6 +26,7 @@ from django.db.models import Subquery
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from services import access
 from services.compiled import CompiledQuery
 
 _BY_KEY = CompiledQuery(Session, lambda key: Session.objects.filter(session_key=key),
@@ -60,13 +63,26 @@ def prefetched_user(user_id):
     return None
 
 
+@contextmanager
+def reading_service(slug):
+    """A session loaded within reads the service slug (None: none) with its user, as the call
+    that follows will want it (services/access.py, read_with_service())."""
+    _prefetched.service = slug
+    try:
+        yield
+    finally:
+        _prefetched.service = None
+
+
 class SessionStore(db.SessionStore):
     def load(self):
         _prefetched.user = None
         key = self.session_key
         guess = _users_of_keys.get(key) if key else None
         if guess is not None:
-            user = _USER_WITH_SESSION.first(pk=_USER_PK.to_python(guess), key=key)
+            pk, slug = _USER_PK.to_python(guess), getattr(_prefetched, "service", None)
+            user = (_USER_WITH_SESSION.first(pk=pk, key=key) if slug is None else
+                    access.read_with_service(_USER_WITH_SESSION, slug, pk, key=key))
             if user is not None and user.session_data is not None:
                 data = self.decode(user.session_data)
                 del user.session_data  # the session's data stays out of request.user

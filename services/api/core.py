@@ -21,7 +21,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
-from services import keys
+from services import access, keys
 from services.api import schemas
 from services.errors import DATABASE_ERRORS, Refusal, database_unreachable
 from services.net.limits import GATEWAY_BODY_LIMIT
@@ -43,7 +43,8 @@ class PersonalKey(HttpBearer):
     that does not open is 401, even with a session."""
 
     def authenticate(self, request, token):
-        user = keys.authenticate(token)
+        match = request.resolver_match
+        user = keys.authenticate(token, match and access.called_service(match.func, match.kwargs))
         request.user = user
         request.personal_key = True
         return user

@@ -118,6 +118,8 @@ def _urlpatterns():
     for pattern in api.urls[0]:
         # The docs page is a page: logged out, it redirects to the login form like any other.
         view = pattern.callback if pattern.name == "openapi-view" else _api_view(pattern.callback)
+        # Its user is read with the service it calls, in one query (services/access.py).
+        view.calls_service = pattern.name == "service_invoke"
         patterns.append(URLPattern(pattern.pattern, view, pattern.default_args, pattern.name))
     return [*patterns, re_path(r"", _unknown_route, name="unknown-route")]
 
