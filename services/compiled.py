@@ -104,6 +104,13 @@ class CompiledPair:
             self._statements[alias] = (statement, slots, more_slots, width)
         return self._statements[alias]
 
+    def _led_statement(self, alias, lead):
+        key = (alias, lead)
+        if key not in self._statements:
+            self._statements[key] = (f"WITH lead AS ({lead}) SELECT * FROM lead LEFT JOIN "
+                                     f"({self._statement(alias)[0]}) AS pair ON 1 = 1")
+        return self._statements[key]
+
     def first(self, values, more_values):
         """(the first query's instance, the second's), each None when its query finds nothing;
         both None when the first finds nothing. values and more_values are each query's."""
@@ -119,8 +126,7 @@ class CompiledPair:
         statement, slots, more_slots, width = self._statement(alias)
         params = head._params(slots, values) + tail._params(more_slots, more_values)
         if lead is not None:
-            statement = f"WITH lead AS ({lead}) SELECT * FROM lead LEFT JOIN ({statement}) " \
-                        "AS pair ON 1 = 1"
+            statement = self._led_statement(alias, lead)
             params = [*lead_params, *params]
         with connections[alias].cursor() as cursor:
             cursor.execute(statement, params)

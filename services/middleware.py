@@ -49,7 +49,10 @@ class LoginRequired(LoginRequiredMiddleware):
     route, with the service it calls, in the same query (services/access.py)."""
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        with sessions.reading_service(access.called_service(view_func, view_kwargs)):
+        slug = access.called_service(view_func, view_kwargs)
+        if slug is None:  # a page or any other route: nothing to read along
+            return super().process_view(request, view_func, view_args, view_kwargs)
+        with sessions.reading_service(slug):
             return super().process_view(request, view_func, view_args, view_kwargs)
 
 
