@@ -8,8 +8,8 @@ its SQL is kept and run again with new values, and each row turned into a model 
 `raw()` would, with the column order and converters worked out once.
 """
 
-from django.db import connections, router
-from django.db.models import sql
+from django.db import connections, models, router
+from django.db.models import Field, sql
 
 
 class CompiledQuery:
@@ -146,13 +146,26 @@ class CompiledPair:
         return lead_row, read(row[:width]), more
 
 
+# Fields whose value of exactly this type Django's get_db_prep_save hands on unchanged, on
+# every backend: a plain str, int, float or bool, the usual values of a row, needs no preparing.
+AS_IS = {models.CharField: str, models.TextField: str, models.FloatField: float,
+         models.BooleanField: bool, models.IntegerField: int, models.BigIntegerField: int,
+         models.SmallIntegerField: int, models.PositiveIntegerField: int,
+         models.PositiveSmallIntegerField: int, models.PositiveBigIntegerField: int}
+
+
 class CompiledInsert:
     """model.objects.create(**values) for a model without signals or save() of its own, with
-    the INSERT's SQL compiled once per process; field values are prepared as Django does."""
+    the INSERT's SQL compiled once per process; field values are prepared as Django does
+    (those that need it: AS_IS)."""
 
     def __init__(self, model):
         self.model = model
         self.fields = [f for f in model._meta.concrete_fields if f is not model._meta.pk]
+        # Per field: its own pre_save (auto_now), else its value is the attribute's; the type
+        # a value of it may be sent as it is.
+        self._plan = [(field, field.attname, type(field).pre_save is not Field.pre_save,
+                       AS_IS.get(type(field))) for field in self.fields]
         self._statements = {}
 
     def _statement(self, alias, instance):
@@ -170,8 +183,12 @@ class CompiledInsert:
         alias = router.db_for_write(self.model)
         connection = connections[alias]
         statement = self._statement(alias, instance)
-        params = [field.get_db_prep_save(field.pre_save(instance, True), connection=connection)
-                  for field in self.fields]
+        params = []
+        for field, attname, own_pre_save, as_is in self._plan:
+            value = field.pre_save(instance, True) if own_pre_save else getattr(instance, attname)
+            if as_is is None or type(value) is not as_is:
+                value = field.get_db_prep_save(value, connection=connection)
+            params.append(value)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
             instance.pk = cursor.fetchone()[0]

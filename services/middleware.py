@@ -21,11 +21,16 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.template import loader
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from services import access, sessions
 from services.errors import DATABASE_ERRORS, Refusal, database_unreachable
@@ -36,12 +41,52 @@ JSON_PATHS = ("/api/", "/gw/")
 
 class Locale(LocaleMiddleware):
     """Pages, the API's messages and the gateway's own refusals follow the person's language.
-    The gateway relays a service's answer: it gets no Content-Language or Vary of ours."""
+    The gateway relays a service's answer: it gets no Content-Language or Vary of ours.
+
+    Without i18n_patterns (easportal/urls.py has none), Django's choice depends on the language
+    cookie and Accept-Language only: it is kept for each pair this process has seen (a few
+    hundred at most; emptied when the language settings change, as Django's own caches are),
+    and the answer gets Django's Vary and Content-Language without its checks of the path."""
+
+    def process_request(self, request):
+        if self._prefixed(request):
+            return super().process_request(request)
+        seen = (request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
+                request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+        language = _languages.get(seen)
+        if language is None:
+            language = translation.get_language_from_request(request)
+            if len(_languages) >= MAX_LANGUAGE_PAIRS:
+                _languages.clear()
+            _languages[seen] = language
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
     def process_response(self, request, response):
         if request.path_info.startswith("/gw/"):
             return response
-        return super().process_response(request, response)
+        if self._prefixed(request):
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+    @staticmethod
+    def _prefixed(request):
+        """Whether the URLconf has i18n_patterns (Django caches the answer per URLconf)."""
+        return is_language_prefix_patterns_used(
+            getattr(request, "urlconf", settings.ROOT_URLCONF))[0]
+
+
+# (language cookie, Accept-Language) -> the language Django chose for them.
+_languages: dict[tuple[str | None, str], str] = {}
+MAX_LANGUAGE_PAIRS = 1000
+
+
+@receiver(setting_changed)
+def _forget_languages(*, setting, **kwargs):
+    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LANGUAGE_COOKIE_NAME"):
+        _languages.clear()
 
 
 class LoginRequired(LoginRequiredMiddleware):

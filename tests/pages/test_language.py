@@ -114,3 +114,13 @@ def test_dates_are_written_for_the_language(call, alice):
     assert when.strftime("%Y-%m-%d %H:%M:%S") in english
     written = f"{when.year}年{when.month}月{when.day}日 {when.strftime('%H:%M:%S')}"
     assert written in chinese_page and when.strftime("%Y-%m-%d %H:%M:%S") not in chinese_page
+
+
+def test_the_choice_kept_per_request_follows_a_change_of_the_language_settings(db, settings):
+    """services.middleware.Locale keeps Django's choice for each (cookie, Accept-Language)
+    pair: a change of the settings it depends on starts over, as Django's own caches do."""
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr-FR"}  # not one of the portal's: the default
+    assert Client().get("/accounts/login/", **french)["Content-Language"] == "en"
+    settings.LANGUAGE_CODE = "zh-hans"
+    assert Client().get("/accounts/login/", **french)["Content-Language"] == "zh-hans"
+    assert Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")["Content-Language"] == "en"

@@ -27,6 +27,7 @@ def test_create_admin_prints_a_generated_password_once(db):
 def test_commands_print_in_the_shells_language(db, monkeypatch, settings):
     """Issue 15: a Chinese shell (LANG=zh_CN.UTF-8) reads the commands' output in Chinese; the
     language is the command's only, not the process's afterwards."""
+    translation.activate("en")  # not what an earlier test left active in this thread
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     for name in ("LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)

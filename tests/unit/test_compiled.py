@@ -57,3 +57,30 @@ def test_a_pair_reads_both_rows_or_says_which_is_missing(echo, bob, charlie):
     assert pair.first({"pk": charlie.pk}, {"user_pk": charlie.pk, "slug": "echo"}) == (
         charlie, None)
     assert pair.first({"pk": 987654}, {"user_pk": bob.pk, "slug": "echo"}) == (None, None)
+
+
+def test_an_insert_writes_what_the_orm_writes(echo, bob):
+    """Values sent as they are (AS_IS) and values Django prepares (JSON, bytes, datetimes,
+    enums, lazy text, None), read back from the database as the ORM wrote them."""
+    from django.utils.translation import gettext_lazy
+
+    from services.compiled import CompiledInsert
+    from services.models import Call
+
+    values = dict(
+        team=echo.team, service=echo, service_slug="echo", service_name="Echo", user=bob,
+        username="bob", created_at=timezone.now(), endpoint="public", method="POST",
+        path="/echo", url="http://127.0.0.1/echo", request_headers={"X-A": "1"},
+        request_body=b"\x00\xff", status=200, status_class=Call.StatusClass.SUCCESS,
+        elapsed_ms=1.5, response_headers={"Content-Type": "text/plain"},
+        response_body=bytearray(b"ok"), response_size=2, response_declared_size=None,
+        response_truncated=False, error=gettext_lazy("Not found."), error_kind="",
+        ttft_ms=None, prompt_tokens=3, completion_tokens=True, streamed=True)
+    compiled = CompiledInsert(Call).create(**values)
+    orm = Call.objects.create(**values)
+    fields = [f.attname for f in Call._meta.concrete_fields if f.attname != "id"]
+    rows = {row["id"]: row for row in Call.objects.filter(
+        id__in=[compiled.pk, orm.pk]).values("id", *fields)}
+    assert {k: v for k, v in rows[compiled.pk].items() if k != "id"} == {
+        k: v for k, v in rows[orm.pk].items() if k != "id"}
+    assert rows[compiled.pk]["error"] == "Not found." and rows[compiled.pk]["status"] == 200
