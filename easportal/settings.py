@@ -118,8 +118,8 @@ EASPORTAL_CALLS_PER_TEAM = env_int("EASPORTAL_CALLS_PER_TEAM", 32)
 for _name in ("EASPORTAL_CALLS_PER_USER", "EASPORTAL_CALLS_PER_TEAM"):
     if globals()[_name] < 1:
         refuse_to_start(_name, "must be 1 or more.")
-# The invoke route's short way through the framework (services/api/fastpath.py); off, it takes
-# the way every other route takes. Both answer the same.
+# The short way through the framework of the invoke route and the gateway (services/fastpath.py);
+# off, they take the way every other route takes. Both answer the same.
 EASPORTAL_FAST_INVOKE = env_bool("EASPORTAL_FAST_INVOKE", True)
 # Capacity runs (services/runs/): their limits, and the backend of Django's tasks API that runs
 # them: "database" (django-tasks-db; `manage.py run_worker`, which `make run` starts) or "rq"
@@ -163,8 +163,8 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
-    # The invoke route's short way: the same steps as below, less those that do nothing on it.
-    "services.api.fastpath.FastInvoke",
+    # The call routes' short way: the same steps as below, less those that do nothing on them.
+    "services.fastpath.FastInvoke",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

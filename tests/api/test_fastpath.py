@@ -1,6 +1,7 @@
-"""The invoke route's short way (services/api/fastpath.py): it answers a plain invoke without
-ninja's operation, and every request the same as the usual way does (EASPORTAL_FAST_INVOKE=0),
-its headers, status and errors included, in the order the usual way checks them.
+"""The short way of the call routes (services/fastpath.py): it answers a plain invoke without
+ninja's operation, and a gateway request without URL resolving, and every request the same as
+the usual way does (EASPORTAL_FAST_INVOKE=0), its headers, status and errors included, in the
+order the usual way checks them.
 
 alice maintains Acme (the echo service), bob is a member; charlie, of Globex, sees none of
 Acme's services."""
@@ -9,11 +10,12 @@ import json
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+from django.core.handlers.base import BaseHandler
 from django.test import Client
 from ninja.operation import Operation
 
 from services import keys
-from services.api.fastpath import FastInvoke
+from services.fastpath import FastInvoke
 from services.models import ApiKey, Call
 from tests.helpers import logged_in
 
@@ -40,6 +42,20 @@ def operations_run(monkeypatch):
     return count
 
 
+@pytest.fixture
+def resolved(monkeypatch):
+    """How many requests Django resolved to a view (a spy)."""
+    count = [0]
+    resolve = BaseHandler.resolve_request
+
+    def counted(self, request):
+        count[0] += 1
+        return resolve(self, request)
+
+    monkeypatch.setattr(BaseHandler, "resolve_request", counted)
+    return count
+
+
 def session(user, csrf=True, **extra):
     client = logged_in(user, enforce_csrf_checks=True, **extra)
     if csrf:
@@ -52,14 +68,15 @@ def key_of(user):
     return keys.make(user, "ci", None)[1]
 
 
-def both_ways(settings, make_client, body=BODY, route=ROUTE, **extra):
+def both_ways(settings, make_client, body=BODY, route=ROUTE, method="post", **extra):
     """The answer the short way gives, and the usual way's, each from a client of its own
     (Django's test client reads the middleware at its first request)."""
     answers = []
     for fast in (True, False):
         settings.EASPORTAL_FAST_INVOKE = fast
-        answers.append(make_client().post(route, body, content_type="application/json",
-                                          **extra))
+        send = getattr(make_client(), method)
+        answers.append(send(route, body, content_type="application/json", **extra)
+                       if method == "post" else send(route, **extra))
     return answers
 
 
@@ -80,10 +97,10 @@ def same_answer(fast, usual):
 
 
 def test_a_plain_invoke_skips_ninjas_operation_and_the_usual_way_does_not(
-        echo, bob, settings, operations_run):
+        echo, bob, settings, operations_run, resolved):
     fast, usual = both_ways(settings, lambda: session(bob))
     assert fast.status_code == usual.status_code == 200
-    assert operations_run[0] == 1  # the usual way's only
+    assert operations_run[0] == resolved[0] == 1  # the usual way's only
     same_answer(fast, usual)
     assert [call.username for call in Call.objects.order_by("id")] == ["bob", "bob"]
 
@@ -195,7 +212,49 @@ class ActsInCall:
 
 
 def test_a_middleware_it_cannot_run_stops_the_start(settings):
-    settings.MIDDLEWARE = ["services.api.fastpath.FastInvoke",
+    settings.MIDDLEWARE = ["services.fastpath.FastInvoke",
                            "tests.api.test_fastpath.ActsInCall"]
     with pytest.raises(ImproperlyConfigured, match="ActsInCall acts in its own __call__"):
         FastInvoke(lambda request: None)
+
+
+GATEWAY = "/gw/echo/echo?x=1"
+
+
+@pytest.mark.parametrize("method", ["post", "get"])
+def test_a_gateway_call_skips_url_resolving_and_answers_the_same(
+        method, echo, bob, settings, resolved):
+    key = key_of(bob)
+    fast, usual = both_ways(settings, lambda: Client(HTTP_AUTHORIZATION=f"Bearer {key}"),
+                            route=GATEWAY, method=method)
+    assert fast.status_code == usual.status_code == 200
+    assert resolved[0] == 1  # the usual way's only
+    assert fast.headers.keys() == usual.headers.keys()
+    assert "Content-Language" not in fast and "Cookie" in fast["Vary"]
+    assert [(call.source, call.method, call.path) for call in Call.objects.order_by("id")] == [
+        ("gateway", method.upper(), "/echo?x=1")] * 2
+
+
+@pytest.mark.parametrize("authorization, status", [
+    ({}, 401), ({"HTTP_AUTHORIZATION": "Bearer nope"}, 401),
+], ids=["no-key", "bad-key"])
+def test_the_gateways_refusals_are_its_own(authorization, status, echo, settings, resolved):
+    fast, usual = both_ways(settings, lambda: Client(**authorization), route=GATEWAY,
+                            HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert fast.status_code == status and resolved[0] == 1
+    same_answer(fast, usual)
+
+
+def test_an_outsider_and_the_routes_the_gateway_does_not_have(echo, charlie, settings,
+                                                               resolved):
+    key = key_of(charlie)
+    fast, usual = both_ways(settings, lambda: Client(HTTP_AUTHORIZATION=f"Bearer {key}"),
+                            route=GATEWAY)
+    assert fast.status_code == 404
+    same_answer(fast, usual)
+    for route in ("/gw/echo", "/gw/echo/", "/gw/no such/x", "/gw/"):
+        fast, usual = both_ways(settings, lambda: Client(HTTP_AUTHORIZATION=f"Bearer {key}"),
+                                route=route)
+        same_answer(fast, usual)
+    # The usual way's five, and two the short way does not take: a slug with a space, no slug.
+    assert resolved[0] == 7
