@@ -25,8 +25,9 @@ anything changes state (a key's count comes after them), so the usual way answer
 as it would have, with its errors in its order. Middleware that act only through process_view or
 process_exception have nothing to do here: both views are CSRF-exempt and open to the logged out
 (their auth is their own), and the API's handlers, or the gateway's view, answer their
-exceptions. A middleware that acts in its own __call__ must be listed in PASSED with the reason
-it does nothing on these routes, or the portal does not start.
+exceptions (REPLACED says so for each). A middleware that acts in its own __call__ must be
+listed in PASSED with the reason it does nothing on these routes, and one with another step
+than process_request and process_response in REPLACED, or the portal does not start.
 
 EASPORTAL_FAST_INVOKE=0 turns it off (tests/api/test_fastpath.py compares both ways)."""
 
@@ -63,8 +64,23 @@ PASSED = {
 }
 
 
-def _acts_in_call(middleware):
-    return middleware.__call__ is not MiddlewareMixin.__call__
+# Middleware with a process_view or process_exception, and what here does their work.
+REPLACED = {
+    "django.middleware.csrf.CsrfViewMiddleware": "both views are CSRF-exempt; the invoke route "
+    "checks CSRF as the API's session auth does",
+    "services.middleware.LoginRequired": "both views are open to the logged out; the user is "
+    "read as it reads it",
+}
+
+
+def _unknown_step(name, middleware):
+    """What of middleware the short way would skip without knowing why, or None."""
+    if middleware.__call__ is not MiddlewareMixin.__call__:
+        return "acts in its own __call__"
+    if name not in REPLACED and any(hasattr(middleware, step) for step in (
+            "process_view", "process_exception", "process_template_response")):
+        return "has a process_view, process_exception or process_template_response"
+    return None
 
 
 class FastInvoke:
@@ -78,11 +94,11 @@ class FastInvoke:
             if name in PASSED:
                 continue
             middleware = import_string(name)
-            if _acts_in_call(middleware):
+            if unknown := _unknown_step(name, middleware):
                 raise ImproperlyConfigured(
-                    f"{name} acts in its own __call__, which the short way of the call routes "
-                    f"({__name__}) does not run: add it to PASSED with the reason it does "
-                    "nothing on them, or make it a process_request/process_response one.")
+                    f"{name} {unknown}, which the short way of the call routes ({__name__}) "
+                    "does not run: add it to PASSED with the reason it does nothing on them, "
+                    "or to REPLACED with what does its work there.")
             try:
                 chain.append(middleware(get_response))
             except MiddlewareNotUsed:

@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.core.handlers.base import BaseHandler
 from django.test import Client
+from django.utils.deprecation import MiddlewareMixin
 from ninja.operation import Operation
 
 from services import keys
@@ -211,10 +212,18 @@ class ActsInCall:
         return self.get_response(request)
 
 
-def test_a_middleware_it_cannot_run_stops_the_start(settings):
-    settings.MIDDLEWARE = ["services.fastpath.FastInvoke",
-                           "tests.api.test_fastpath.ActsInCall"]
-    with pytest.raises(ImproperlyConfigured, match="ActsInCall acts in its own __call__"):
+class HasAView(MiddlewareMixin):
+    def process_view(self, request, view, args, kwargs):
+        return None
+
+
+@pytest.mark.parametrize("name, message", [
+    ("ActsInCall", "acts in its own __call__"),
+    ("HasAView", "has a process_view"),
+])
+def test_a_middleware_it_cannot_run_stops_the_start(name, message, settings):
+    settings.MIDDLEWARE = ["services.fastpath.FastInvoke", f"tests.api.test_fastpath.{name}"]
+    with pytest.raises(ImproperlyConfigured, match=f"{name} {message}"):
         FastInvoke(lambda request: None)
 
 
