@@ -111,16 +111,13 @@ class CompiledPair:
                                      f"({self._statement(alias)[0]}) AS pair ON 1 = 1")
         return self._statements[key]
 
-    def first(self, values, more_values):
-        """(the first query's instance, the second's), each None when its query finds nothing;
-        both None when the first finds nothing. values and more_values are each query's."""
-        return self.first_after(None, [], 0, values, more_values)[1:]
-
     def first_after(self, lead, lead_params, lead_width, values, more_values):
-        """first(), after the statement lead, whose one row of lead_width columns comes first
-        in the same round trip (on PostgreSQL, an UPDATE ... RETURNING in a WITH, which runs
-        once whatever else is read): (lead's row, or None when it finds nothing, then the
-        pair). lead None: none."""
+        """(lead's row, the first query's instance, the second's): each instance None when its
+        query finds nothing, both None when the first finds nothing; values and more_values are
+        each query's. lead, a statement whose one row of lead_width columns comes first in the
+        same round trip (on PostgreSQL, an UPDATE ... RETURNING in a WITH, which runs once
+        whatever else is read), or None: none, and lead's row is then empty (None when lead
+        finds nothing)."""
         head, tail = self.queries
         alias = router.db_for_read(head.model)
         statement, slots, more_slots, width = self._statement(alias)
