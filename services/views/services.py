@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from services import access, audit, probes, snippets, status
 from services.errors import Refusal
 from services.forms import ProbeForm, ServiceFilterForm, ServiceForm
 from services.views.builder import starting_request
+from services.views.language import date_writer
 from services.views.runs import recent_runs
 
 # The snippets "Call it from code" offers, where they can express the service's default request.
@@ -95,6 +96,7 @@ def saved_rows(user, service, can_maintain):
     })
     one = reverse("api:saved_get", args=[ID_HOLE])
     delete_label = _("Delete")
+    when = date_writer(_("Y-m-d H:i"))
     listed = list(service.saved_requests.only(*SAVED_LISTED))
     rows = []
     for kept in listed:
@@ -109,7 +111,7 @@ def saved_rows(user, service, can_maintain):
         rows.append(format_html(
             SAVED_ROW, pk=pk, name=kept.name, description=description, method=kept.method,
             path=kept.path or "/", by=kept.created_by_name,
-            when=dateformat.format(timezone.localtime(kept.updated_at), _("Y-m-d H:i")),
+            when=when(timezone.localtime(kept.updated_at)),
             actions=mark_safe(actions.replace(hole, pk)), delete=delete))
     return {"count": len(listed), "rows": mark_safe("".join(rows))}
 

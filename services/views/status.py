@@ -8,12 +8,13 @@ per-variable work would cost about 0.2 ms a row: with 200 services, most of the 
 
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from services import status
+from services.views.language import date_writer
 
 ROW = ('<tr class="status-row" data-service="{slug}" data-state="{state}">'
        '<td><a href="{url}">{name}</a>{no_probe}</td><td>{team}</td>'
@@ -44,7 +45,7 @@ def rows_html(rows):
     no_probe = format_html(' <span class="muted">{}</span>', _("(no probe)"))
     spark_label = escape(_("Latency by the hour, the last 24 hours"))
     url = reverse("service_detail", args=["-slug-"])
-    when = _("Y-m-d H:i:s")  # a date format, as Django's date filter reads it
+    when = date_writer(_("Y-m-d H:i:s"))  # a date format, as Django's date filter reads it
     html = []
     for row in rows:
         # What users wrote (names, the error) is escaped; the rest is numbers and fixed words.
@@ -56,7 +57,7 @@ def rows_html(rows):
             name=escape(service.name), no_probe="" if row.enabled else no_probe,
             team=escape(service.team.name), state_label=escape(labels[row.state]),
             error=ERROR.format(escape(row.last_error)) if row.last_error else "",
-            checked=(CHECKED.format(local.isoformat(), dateformat.format(local, when))
+            checked=(CHECKED.format(local.isoformat(), when(local))
                      if local else NONE),
             latency=(f"{row.last_latency_ms:.1f} ms" if row.last_latency_ms is not None
                      else NONE),

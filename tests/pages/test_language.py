@@ -3,6 +3,10 @@ switcher in every page's header, the login page's included; the pick is kept in 
 for a person who is logged in, in their profile, which logging in brings back to a new browser.
 The API's messages follow the same choice (the gateway's: tests/api/test_gateway.py)."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -124,3 +128,26 @@ def test_the_choice_kept_per_request_follows_a_change_of_the_language_settings(d
     settings.LANGUAGE_CODE = "zh-hans"
     assert Client().get("/accounts/login/", **french)["Content-Language"] == "zh-hans"
     assert Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")["Content-Language"] == "en"
+
+
+DATE_FORMATS = ["Y-m-d H:i:s", "Y年n月j日 H:i:s", "Y-m-d H:i", "Y年n月j日 H:i",
+                r"\Y\e\a\r Y, \d\a\y j", "j.n.Y", "D, j M Y", "Y-m-d H:i T", "N jS, Y P", ""]
+DATES = [datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 12, 31, 23, 59, 59),
+         datetime(7, 3, 9, 0, 0, 0), datetime(2026, 3, 29, 2, 30, 0)]
+
+
+@pytest.mark.parametrize("format_string", DATE_FORMATS)
+def test_a_date_writer_writes_what_the_date_filter_writes(format_string):
+    """The status board and the saved requests' list write their dates with date_writer(); each
+    date, in each zone, reads as Django's date filter writes it, with the format's numbers
+    written by date_writer itself or any other character by Django."""
+    from django.utils import dateformat
+
+    from services.views.language import date_writer
+
+    write = date_writer(format_string)
+    for naive in DATES:
+        for value in (naive, timezone.make_aware(naive, ZoneInfo("Asia/Shanghai")),
+                      naive.replace(tzinfo=UTC), timezone.make_aware(naive, ZoneInfo(
+                          "Europe/Berlin"))):
+            assert write(value) == dateformat.format(value, format_string), (value, format_string)
