@@ -133,7 +133,7 @@ class CompiledPair:
             read, read_more = head._readers.get(alias), tail._readers.get(alias)
             if read is None or read_more is None:
                 # The row's description, once per process: psycopg builds an object per column
-                # every time it is asked (34 here, a tenth of a millisecond).
+                # every time it is asked (34 here: 32 µs on this machine).
                 description = cursor.description[lead_width:]
                 read = head._reader(alias, head._statement(alias)[0], description[:width])
                 read_more = tail._reader(alias, tail._statement(alias)[0], description[width:])
