@@ -88,3 +88,40 @@ def test_an_insert_writes_what_the_orm_writes(echo, bob):
     assert {k: v for k, v in rows[compiled.pk].items() if k != "id"} == {
         k: v for k, v in rows[orm.pk].items() if k != "id"}
     assert rows[compiled.pk]["error"] == "Not found." and rows[compiled.pk]["status"] == 200
+
+
+def test_an_insert_builds_the_instance_the_orm_builds(echo, bob):
+    """The returned Call is the ORM's: every field, the related objects given by name cached
+    (no query to reach them), keys given by attname, properties, defaults, None for a key; a
+    name the model does not have is refused as Model() refuses it."""
+    import pytest
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from services.compiled import CompiledInsert
+    from services.models import Call
+
+    def values(**more):
+        return dict(service_slug="echo", service_name="Echo", username="", endpoint="public",
+                    method="GET", url="http://127.0.0.1/", status_class="failed", elapsed_ms=0.5,
+                    request_headers={"X-A": "1"}, **more)
+
+    insert = CompiledInsert(Call)
+    for given in (values(team=echo.team, service=echo, user=bob),
+                  values(team_id=echo.team_id, service=None, user=None, status=None),
+                  values(team=echo.team, service_id=echo.pk, user_id=bob.pk)):
+        compiled, orm = insert.create(**given), Call.objects.create(**given)
+        for field in Call._meta.concrete_fields:
+            if field.attname not in ("id", "created_at"):
+                assert getattr(compiled, field.attname) == getattr(orm, field.attname), field
+        assert compiled.request_headers == {"X-A": "1"}
+        assert (compiled._state.adding, compiled._state.db) == (False, "default")
+        with CaptureQueriesContext(connection) as queries:
+            cached = [getattr(compiled, name) for name in ("team", "service", "user")
+                      if name in given]
+        assert len(queries) == 0
+        assert cached == [given[name] for name in ("team", "service", "user") if name in given]
+        assert Call.objects.get(pk=compiled.pk).request_headers == {"X-A": "1"}
+    assert insert.create(**values(team=echo.team, user=None)).user is None
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        insert.create(**values(team=echo.team), colour="red")
