@@ -203,6 +203,17 @@ def test_a_wildcard_name_resolving_to_loopback_is_refused(monkeypatch):
         client.send(request, policy=HostPolicy("*.invalid"), deadline_s=1, max_response_bytes=1)
 
 
+def test_the_policy_of_each_call_applies_to_a_url_already_called(echo_url, auth):
+    """A URL's endpoint is parsed once per process (client._endpoint_of); the host policy is
+    still checked on every call, so hosts refused since are refused at once."""
+    assert send(echo_url, headers=auth).status == 200
+    request = client.OutboundRequest("GET", echo_url, auth)
+    with pytest.raises(Refused) as refused:
+        client.send(request, policy=HostPolicy("*.invalid"), deadline_s=1, max_response_bytes=1)
+    assert refused.value.status == 403
+    assert send(echo_url, headers=auth).status == 200
+
+
 def test_it_connects_to_the_address_it_checked(monkeypatch, emulator, auth):
     # The name is resolved once; a second answer (rebinding to the metadata address) would
     # never be asked for. The policy allows 127.0.0.1 by address, so the first answer passes.
