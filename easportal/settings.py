@@ -52,6 +52,19 @@ def env_int(name, default):
         refuse_to_start(name, f"must be a whole number, not {value!r}.")
 
 
+def env_float(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        found = float(value)
+    except ValueError:
+        found = float("nan")
+    if found != found or found in (float("inf"), float("-inf")):
+        refuse_to_start(name, f"must be a number, not {value!r}.")
+    return found
+
+
 def env_list(name, default):
     value = os.environ.get(name)
     if value is None:
@@ -121,6 +134,12 @@ for _name in ("EASPORTAL_CALLS_PER_USER", "EASPORTAL_CALLS_PER_TEAM"):
 # The short way through the framework of the invoke route and the gateway (services/fastpath.py);
 # off, they take the way every other route takes. Both answer the same.
 EASPORTAL_FAST_INVOKE = env_bool("EASPORTAL_FAST_INVOKE", True)
+# Seconds a server process may keep the row of a logged-in request's session, user and service
+# (services/kept.py): any change made through Django on this machine ends it at once; this bounds
+# what no signal sees (another machine, SQL outside Django). 0 keeps nothing.
+EASPORTAL_SESSION_CACHE_S = env_float("EASPORTAL_SESSION_CACHE_S", 2.0)
+if EASPORTAL_SESSION_CACHE_S < 0:
+    refuse_to_start("EASPORTAL_SESSION_CACHE_S", "must be 0 or more.")
 # Capacity runs (services/runs/): their limits, and the backend of Django's tasks API that runs
 # them: "database" (django-tasks-db; `manage.py run_worker`, which `make run` starts) or "rq"
 # (django-tasks-rq on REDIS_URL; `manage.py rqworker --job-class django_tasks_rq.Job`).

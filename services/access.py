@@ -189,18 +189,20 @@ _SUPERUSER_SERVICE = _visible_service(superuser=True)
 _WITH_SERVICE: dict[CompiledQuery, CompiledPair] = {}
 
 
-def read_with_service(user_query: CompiledQuery, slug: str, user_pk: Any,
+def read_with_service(user_query: CompiledQuery, slug: str, user_pk: Any, kept: Any = None,
                       **values: Any) -> Any:
     """The user user_query finds (user_pk is the user's pk, and values its other values), read
     in the same query as the service slug that the user's teams may call: a call's first
     lookup, its user's, takes the second, its service's, along (services/sessions.py,
-    services/keys.py). The service is kept on the user, for service_to_call() to take."""
-    return read_after_with_service(None, [], 0, user_query, slug, user_pk, **values)[1]
+    services/keys.py). The service is kept on the user, for service_to_call() to take. kept:
+    where the row may be kept (services/kept.py), as CompiledQuery.first()'s."""
+    return read_after_with_service(None, [], 0, user_query, slug, user_pk, kept=kept,
+                                   **values)[1]
 
 
 def read_after_with_service(lead: str | None, lead_params: list[Any], lead_width: int,
                             user_query: CompiledQuery, slug: str, user_pk: Any,
-                            **values: Any) -> tuple[Any, Any]:
+                            kept: Any = None, **values: Any) -> tuple[Any, Any]:
     """read_with_service(), after the statement lead in the same round trip (CompiledPair's
     first_after()): (lead's row or None, the user or None)."""
     pair = _WITH_SERVICE.get(user_query)
@@ -208,7 +210,7 @@ def read_after_with_service(lead: str | None, lead_params: list[Any], lead_width
         pair = _WITH_SERVICE.setdefault(user_query, CompiledPair(user_query, _MEMBER_SERVICE))
     lead_row, user, service = pair.first_after(lead, lead_params, lead_width,
                                                {"pk": user_pk, **values},
-                                               {"user_pk": user_pk, "slug": slug})
+                                               {"user_pk": user_pk, "slug": slug}, kept)
     if user is not None:
         user.services_read = {slug: service}
     return lead_row, user

@@ -39,16 +39,24 @@ class CompiledQuery:
     def _params(self, slots, values):
         return [values[name] if name else constant for name, constant in slots]
 
-    def first(self, **values):
-        """The first instance the query finds with these values, or None."""
+    def first(self, kept=None, **values):
+        """The first instance the query finds with these values, or None; with kept (a
+        services/kept.py KeptRows), from the row kept there while it holds, and a row read
+        is kept."""
         alias = router.db_for_read(self.model)
         statement, slots, _width = self._statement(alias)
+        params = self._params(slots, values)
+        key, taken = _kept_key(kept, self, alias, params)
+        if key is not None and (row := kept.get(key, alias)) is not None:
+            return self._readers[alias](row)
         with connections[alias].cursor() as cursor:
-            cursor.execute(statement, self._params(slots, values))
+            cursor.execute(statement, params)
             row = cursor.fetchone()
             if row is None:
                 return None
             read = self._readers.get(alias) or self._reader(alias, statement, cursor.description)
+        if key is not None:
+            kept.put(key, taken, row)
         return read(row)
 
     def _reader(self, alias, statement, description):
@@ -63,8 +71,11 @@ class CompiledQuery:
         names, positions = [name for name, _ in init], [position for _, position in init]
         annotations = [(column, position) for position, column in enumerate(columns)
                        if column not in fields]
-        cols = [fields[column].get_col(self.model._meta.db_table) if column in fields else None
-                for column in columns]
+        # An annotation is converted as its expression's output field is (a datetime read
+        # from SQLite's text, say).
+        annotated = self._build(**self._stand_ins).query.annotations
+        cols = [fields[column].get_col(self.model._meta.db_table) if column in fields
+                else annotated.get(column) for column in columns]
         compiler = connection.ops.compiler("SQLCompiler")(
             sql.RawQuery(statement, using=alias), connection, alias)
         converters = list(compiler.get_converters(cols).items())
@@ -111,17 +122,20 @@ class CompiledPair:
                                      f"({self._statement(alias)[0]}) AS pair ON 1 = 1")
         return self._statements[key]
 
-    def first_after(self, lead, lead_params, lead_width, values, more_values):
+    def first_after(self, lead, lead_params, lead_width, values, more_values, kept=None):
         """(lead's row, the first query's instance, the second's): each instance None when its
         query finds nothing, both None when the first finds nothing; values and more_values are
         each query's. lead, a statement whose one row of lead_width columns comes first in the
         same round trip (on PostgreSQL, an UPDATE ... RETURNING in a WITH, which runs once
         whatever else is read), or None: none, and lead's row is then empty (None when lead
-        finds nothing)."""
+        finds nothing). kept: as CompiledQuery.first()'s, for a statement without a lead."""
         head, tail = self.queries
         alias = router.db_for_read(head.model)
         statement, slots, more_slots, width = self._statement(alias)
         params = head._params(slots, values) + tail._params(more_slots, more_values)
+        key, taken = _kept_key(None if lead is not None else kept, self, alias, params)
+        if key is not None and (row := kept.get(key, alias)) is not None:
+            return self._read(alias, (), row, width)
         if lead is not None:
             statement = self._led_statement(alias, lead)
             params = [*lead_params, *params]
@@ -135,14 +149,29 @@ class CompiledPair:
                 # The row's description, once per process: psycopg builds an object per column
                 # every time it is asked (34 here: 32 µs on this machine).
                 description = cursor.description[lead_width:]
-                read = head._reader(alias, head._statement(alias)[0], description[:width])
-                read_more = tail._reader(alias, tail._statement(alias)[0], description[width:])
+                head._reader(alias, head._statement(alias)[0], description[:width])
+                tail._reader(alias, tail._statement(alias)[0], description[width:])
         row, lead_row = row[lead_width:], row[:lead_width]
+        if key is not None:
+            kept.put(key, taken, row)
+        return self._read(alias, lead_row, row, width)
+
+    def _read(self, alias, lead_row, row, width):
+        head, tail = self.queries
+        read = head._readers[alias]
         # A query that found nothing has NULL for its primary key, which every row has.
         if row[read.pk_position] is None:
             return lead_row, None, None
+        read_more = tail._readers[alias]
         more = None if row[width + read_more.pk_position] is None else read_more(row[width:])
         return lead_row, read(row[:width]), more
+
+
+def _kept_key(kept, query, alias, params):
+    """(the key of a row kept in kept, what a reader takes before its statement), or
+    (None, None) when nothing is kept."""
+    taken = None if kept is None else kept.taken(alias)
+    return (None, None) if taken is None else ((query, alias, *params), taken)
 
 
 # Fields whose value of exactly this type Django's get_db_prep_save hands on unchanged, on

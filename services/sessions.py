@@ -9,7 +9,9 @@ the session's own data names the same user; otherwise the request takes the two 
 user read so is handed to the next backend.get_user() of this thread (prefetched_user(), which
 services/auth.py asks), and Django then checks it as any other: active, and the session's hash
 of its password. A call's route also reads the service it calls in that same query
-(reading_service()).
+(reading_service()). That query's row is kept by the process (services/kept.py) while nothing
+it was read from changes, so that the next requests of the session make no query at all; a
+kept row's session expiry is checked against the clock each time it serves.
 
 A session's data is signed: reading it checks its signature (an HMAC) and decodes it, the same
 work for the same text on every request of a session. The data read from a text is kept, per
@@ -28,17 +30,24 @@ from django.utils import timezone
 
 from services import access
 from services.compiled import CompiledQuery
+from services.kept import KEPT
 
 _BY_KEY = CompiledQuery(Session, lambda key: Session.objects.filter(session_key=key),
                         key="\x00session-key")
-# The user of pk, with the session_data of the session key if it has not expired, else None.
-# The expiry is compared with the database's clock (Now()): a compiled query keeps the values
-# it was compiled with except its stand-ins, and a datetime is no stand-in on SQLite, which
-# gets it as text.
+# The user of pk, with the session_data and expire_date (session_expiry) of the session key
+# if it has not expired, else None. The expiry is compared with the database's clock (Now()): a
+# compiled query keeps the values it was compiled with except its stand-ins, and a datetime is
+# no stand-in on SQLite, which gets it as text. Its row may be kept (services/kept.py); a kept
+# row's expiry is compared with this clock each time it serves.
+def _session_of(key, column):
+    return Subquery(Session.objects.filter(session_key=key, expire_date__gt=Now())
+                    .values(column)[:1])
+
+
 _USER_WITH_SESSION = CompiledQuery(
     get_user_model(), lambda pk, key: get_user_model()._default_manager.filter(pk=pk).annotate(
-        session_data=Subquery(Session.objects.filter(session_key=key, expire_date__gt=Now())
-                              .values("session_data")[:1])),
+        session_data=_session_of(key, "session_data"),
+        session_expiry=_session_of(key, "expire_date")),
     pk=-7302, key="\x00session-key-with-user")
 
 _USER_PK = get_user_model()._meta.pk
@@ -81,11 +90,13 @@ class SessionStore(db.SessionStore):
         guess = _users_of_keys.get(key) if key else None
         if guess is not None:
             pk, slug = _USER_PK.to_python(guess), getattr(_prefetched, "service", None)
-            user = (_USER_WITH_SESSION.first(pk=pk, key=key) if slug is None else
-                    access.read_with_service(_USER_WITH_SESSION, slug, pk, key=key))
+            user = (_USER_WITH_SESSION.first(kept=KEPT, pk=pk, key=key) if slug is None else
+                    access.read_with_service(_USER_WITH_SESSION, slug, pk, kept=KEPT, key=key))
             if user is not None and user.session_data is not None:
-                data = self.decode(user.session_data)
-                del user.session_data  # the session's data stays out of request.user
+                text, expiry = user.session_data, user.session_expiry
+                # The session's own values stay out of request.user.
+                del user.session_data, user.session_expiry
+                data = self.decode(text) if expiry > timezone.now() else {}
                 if data.get(SESSION_KEY) == guess:
                     _prefetched.user = user
                     return data

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from services import tokens
+from services import kept, tokens
 from services.management.language import in_the_shells_language
 from services.models import Service
 
@@ -34,6 +34,8 @@ class Command(BaseCommand):
                     "token_encrypted", flat=True).first()
                 if ciphertext is None:  # deleted meanwhile
                     break
+        if rotated:  # an update sends no signal: the servers' kept rows end here
+            kept.changed(Service.objects.db)
         self.stdout.write(_("Re-encrypted %(count)s token(s) with the first key.")
                           % {"count": rotated})
         if unreadable:
