@@ -6,9 +6,10 @@ A kept row is only served while three things hold:
 - the **generation** it was read under is still the generation now. The generation is 8 bytes
   shared by every process of this machine that uses the same database (a small file mapped in
   memory: path_of()): every save or delete of a model in WATCHED, through Django, writes new
-  random bytes there, once when it happens and once more after its transaction commits. A reader takes the generation before its statement, so a change that
-  commits after the statement makes the row stale, in every process at once: a logout, a
-  changed password, a deactivated user, a member removed, a service changed or deleted;
+  random bytes there, once when it happens and once more after its transaction commits. A
+  reader takes the generation before its statement, so a change that commits after the
+  statement makes the row stale, in every process at once: a logout, a changed password, a
+  deactivated user, a member removed, a service changed or deleted;
 - it is younger than EASPORTAL_SESSION_CACHE_S seconds (0: nothing is kept). This bounds what
   no signal sees: a change made by another machine on the same database, or by SQL outside
   Django (QuerySet.update() included: code that updates these tables so calls changed());
@@ -133,9 +134,6 @@ class KeptRows:
             self._rows.clear()
         generation, at = taken
         self._rows[key] = (generation, at, tuple(row))
-
-    def clear(self):
-        self._rows.clear()
 
 
 KEPT = KeptRows()
