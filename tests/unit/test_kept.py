@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -210,3 +210,28 @@ def test_a_key_rotation_ends_the_kept_rows(alice, service, settings):
     assert queries == 1
     assert user.services_read["chat"].token_encrypted != before
     assert user.services_read["chat"].read_token() == service.read_token()
+
+
+def test_a_kept_row_is_not_served_when_the_database_cannot_be_reached(
+        transactional_db, alice, echo, emulator_received, monkeypatch):
+    """Without its query, a request whose row is kept still finds out that the database went
+    away, as the query would have: a call's route answers 503 and sends nothing it could not
+    record. (tests/load/test_database_restart.py: the same with a real server stopping.)"""
+    client, key = kept_session(alice, "echo")
+    client.raise_request_exception = False
+    database = connections["default"]
+
+    def unreachable(*_args, **_kwargs):
+        raise database.Database.OperationalError("the server is gone")
+
+    database.close()  # as a server that stops ends its connections
+    monkeypatch.setattr(database, "get_new_connection", unreachable)
+    with pytest.raises(OperationalError):
+        load(key, "echo")
+    response = client.post("/api/services/echo/invoke", {"body": "hi"},
+                           content_type="application/json")
+    assert response.status_code == 503 and "cannot reach its database" in response.text
+    assert emulator_received == []
+    assert client.get(PAGE).status_code == 503
+    monkeypatch.undo()
+    assert load(key, "echo")[0]["_auth_user_id"] == str(alice.pk)
