@@ -47,7 +47,7 @@ class CompiledQuery:
         statement, slots, _width = self._statement(alias)
         params = self._params(slots, values)
         key, taken = _kept_key(kept, self, alias, params)
-        if key is not None and (row := _kept_row(kept, key, alias)) is not None:
+        if key is not None and (row := _kept_row(kept, key, taken, alias)) is not None:
             return self._readers[alias](row)
         with connections[alias].cursor() as cursor:
             cursor.execute(statement, params)
@@ -134,7 +134,7 @@ class CompiledPair:
         statement, slots, more_slots, width = self._statement(alias)
         params = head._params(slots, values) + tail._params(more_slots, more_values)
         key, taken = _kept_key(None if lead is not None else kept, self, alias, params)
-        if key is not None and (row := _kept_row(kept, key, alias)) is not None:
+        if key is not None and (row := _kept_row(kept, key, taken, alias)) is not None:
             return self._read(alias, (), row, width)
         if lead is not None:
             statement = self._led_statement(alias, lead)
@@ -167,12 +167,12 @@ class CompiledPair:
         return lead_row, read(row[:width]), more
 
 
-def _kept_row(kept, key, alias):
+def _kept_row(kept, key, taken, alias):
     """The row kept for key, or None; served only with the database's connection as the
     statement would have found it: checked (CONN_HEALTH_CHECKS) and open. A database that went
     away (its server stopped, which ends the connection) then fails here as the statement would
     have, before the request goes on: a call is not sent that could not be recorded."""
-    row = kept.get(key, alias)
+    row = kept.get(key, taken)
     if row is not None:
         connection = connections[alias]
         connection.close_if_health_check_failed()

@@ -114,14 +114,13 @@ class KeptRows:
         generation = GENERATIONS.now(alias)
         return None if generation is None else (generation, monotonic())
 
-    def get(self, key, alias):
-        """The row kept for key, or None."""
+    def get(self, key, taken):
+        """The row kept for key, or None; taken: taken() now."""
         found = self._rows.get(key)
         if found is None:
             return None
         generation, at, row = found
-        if (monotonic() - at < settings.EASPORTAL_SESSION_CACHE_S
-                and generation == GENERATIONS.now(alias)):
+        if generation == taken[0] and taken[1] - at < settings.EASPORTAL_SESSION_CACHE_S:
             return row
         self._rows.pop(key, None)
         return None
