@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import IntegrityError, connections, router
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -250,22 +250,28 @@ def insert_call(**values: Any) -> Call:
     to RECORD_PATIENCE_S; past that, the call is logged (without its bodies) and the caller
     told, with a 503, that it was sent but not recorded. An error on a connection that still
     works (SQLite's "database is locked" after its timeout, a constraint) is raised at once, as
-    is one inside a transaction, which a new connection could not carry on."""
+    is one inside a transaction, which a new connection could not carry on; but a service, user
+    or run deleted while the call was in flight is only left out (gone_references()), as it
+    would have been from a call recorded before."""
     values = {"created_at": timezone.now(), **values}  # when it happened, not when written
     give_up = time.monotonic() + RECORD_PATIENCE_S
     while True:
         try:
             return _INSERT_CALL.create(**values)
+        except IntegrityError:
+            if connections[router.db_for_write(Call)].in_atomic_block:
+                raise
+            gone = gone_references(values)
+            if not gone:
+                raise
+            values = without(gone, values)
         except DATABASE_ERRORS as exc:
             connection = connections[router.db_for_write(Call)]
             if connection.in_atomic_block or connection.is_usable():
                 raise
             if time.monotonic() >= give_up:
-                log.error("Call not recorded, the database was unreachable for %s s: source=%s "
-                          "user=%s service=%s %s %s status=%s error=%s elapsed_ms=%s: %s",
-                          RECORD_PATIENCE_S, *(values.get(name) for name in (
-                              "source", "username", "service_slug", "method", "url", "status",
-                              "error", "elapsed_ms")), str(exc).strip())
+                log_unrecorded(f"the database was unreachable for {RECORD_PATIENCE_S} s "
+                               f"({str(exc).strip()})", values)
                 raise unavailable(_(
                     "The call was sent, but the portal could not record it: its database could "
                     "not be reached for %(seconds)s s. The server's log has the call.")
@@ -273,6 +279,44 @@ def insert_call(**values: Any) -> Call:
             with suppress(*DATABASE_ERRORS):
                 connection.close()
             time.sleep(RECORD_RETRY_S)
+
+
+# The rows a Call refers to that may be deleted while the call is in flight (its service, its
+# user, its run); its team cannot be (on_delete=PROTECT), unless it had no calls yet.
+REFERENCES = [field for field in Call._meta.concrete_fields if field.is_relation]
+
+
+def gone_references(values: dict[str, Any]) -> list[tuple[Any, str]]:
+    """(field, key in values) of each row that values refer to (by object or by key) and that
+    no longer exists: deleted while the call was in flight."""
+    gone = []
+    for reference in REFERENCES:
+        for key in (reference.name, reference.attname):
+            value = values.get(key)
+            if value is not None and not reference.related_model._base_manager.filter(
+                    pk=getattr(value, "pk", value)).exists():
+                gone.append((reference, key))
+    return gone
+
+
+def without(gone: list[tuple[Any, str]], values: dict[str, Any]) -> dict[str, Any]:
+    """values as a call recorded before those rows were deleted now is (on_delete=SET_NULL:
+    the slug, name and username it keeps still say whose it was); a call whose team is gone
+    cannot be recorded: logged, as one the database could not take, and refused with 409."""
+    if any(not reference.null for reference, _key in gone):
+        log_unrecorded("its team was deleted while it was in flight", values)
+        raise Refusal(409, _("The call was sent, but its team was deleted meanwhile, so it "
+                             "could not be recorded. The server's log has the call."))
+    return {**values, **{key: None for _reference, key in gone}}
+
+
+def log_unrecorded(why: str, values: dict[str, Any]) -> None:
+    """A call that was sent and will not be in history, in the server's log (without its
+    bodies)."""
+    log.error("Call not recorded, %s: source=%s user=%s service=%s %s %s status=%s error=%s "
+              "elapsed_ms=%s", why, *(values.get(name) for name in (
+                  "source", "username", "service_slug", "method", "url", "status", "error",
+                  "elapsed_ms")))
 
 
 def content_type(headers: dict[str, str]) -> str:

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -69,7 +70,7 @@ class Engine:
         self.base = calls.request_values(run.user, request.service, request.kind, request.path,
                                          request.outbound, request.token, source="run")
         self.base["run_id"] = run.pk
-        self.pending: list[Call] = []
+        self.pending: list[dict[str, Any]] = []
 
     def go(self) -> None:
         ending, reason = Run.State.DONE, ""
@@ -170,12 +171,19 @@ class Engine:
         return on_deadline
 
     def take(self, values: dict[str, Any]) -> None:
-        self.pending.append(Call(**values))
+        self.pending.append(values)
 
     def flush(self) -> None:
-        """Writes the Calls that came in, and the figures so far with a heartbeat."""
+        """Writes the Calls that came in, and the figures so far with a heartbeat. A service,
+        user or run deleted during the run is left out of them, as from the calls before
+        (services/calls.py, gone_references())."""
         if self.pending:
-            Call.objects.bulk_create(self.pending)
+            try:
+                Call.objects.bulk_create([Call(**values) for values in self.pending])
+            except IntegrityError:
+                self.pending = [calls.without(calls.gone_references(values), values)
+                                for values in self.pending]
+                Call.objects.bulk_create([Call(**values) for values in self.pending])
             self.pending = []
         with self.lock:
             figures = self.tally.figures()
