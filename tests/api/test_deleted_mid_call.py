@@ -41,14 +41,19 @@ def invoke_slowly(user, **options):
                                              content_type="application/json"))
 
 
-def test_a_service_deleted_during_its_call_leaves_the_call_in_history(echo, bob, alice):
-    running = invoke_slowly(bob)
-    once_in_flight(bob)
-    echo.delete()
+def recorded_after(user, delete):
+    """(answer, Call) of a slow invoke by user during which delete() ran."""
+    running = invoke_slowly(user)
+    once_in_flight(user)
+    delete()
     running.join()
     assert running.response.status_code == 200, running.response.content
-    call = Call.objects.get()
-    assert running.response.json()["id"] == call.pk
+    return running.response, Call.objects.get()
+
+
+def test_a_service_deleted_during_its_call_leaves_the_call_in_history(echo, bob, alice):
+    response, call = recorded_after(bob, echo.delete)
+    assert response.json()["id"] == call.pk
     assert (call.service_id, call.service_slug, call.service_name, call.status) == (
         None, "echo", "Echo", 200)
     # Its pages answer, as those of every call whose service was deleted.
@@ -57,12 +62,7 @@ def test_a_service_deleted_during_its_call_leaves_the_call_in_history(echo, bob,
 
 
 def test_a_user_deleted_during_their_call_leaves_the_call_in_history(echo, bob):
-    running = invoke_slowly(bob)
-    once_in_flight(bob)
-    bob.delete()
-    running.join()
-    assert running.response.status_code == 200, running.response.content
-    call = Call.objects.get()
+    _response, call = recorded_after(bob, bob.delete)
     assert (call.user_id, call.username, call.service_id) == (None, "bob", echo.pk)
 
 
