@@ -127,8 +127,6 @@ class KeptRows:
 
     def put(self, key, taken, row):
         """Keeps row, read by a statement that ran after taken (taken())."""
-        if taken is None or row is None:
-            return
         if len(self._rows) >= MAX_ROWS:
             self._rows.clear()
         generation, at = taken
