@@ -388,7 +388,7 @@ def main():
             columns[name] |= probes.measure(target, emulator, target.vendor, manage, _sqlite,
                                             timed, summary, PAGE_RUNS)
     print(f"\nMachine speed while (a) ran: a 3,000,000-step Python loop took {speed[0]:.0f} ms "
-          f"before and {speed[1]:.0f} ms after (about 95 ms when this machine runs at full speed).")
+          f"before and {speed[1]:.0f} ms after (56-70 ms when this machine runs at full speed).")
     print(f"\n| measure ({os.cpu_count()} cores) | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for key, label in (ROWS_SHOWN + streaming.ROWS + saved_export.ROWS + runs.ROWS
